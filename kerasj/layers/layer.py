@@ -1,0 +1,521 @@
+"""The Layer base class: weights, lazy build, call, losses, tracking of sub-layers and Variables.
+
+    >>> class Linear(kerasj.layers.Layer):
+    ...     def __init__(self, units=32, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         self.units = units
+    ...     def build(self, input_shape):
+    ...         self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal")
+    ...         self.b = self.add_weight(shape=(self.units,), initializer="zeros")
+    ...     def call(self, inputs):
+    ...         return jnp.matmul(inputs, self.w) + self.b
+    >>> Linear(4)(jnp.ones((2, 3))).shape
+    (2, 4)
+"""
+import inspect
+import threading
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from kerasj import config
+from kerasj.layers.input_spec import assert_input_compatibility
+from kerasj.random import SeedGenerator
+from kerasj.symbolic import KerasTensor, Node, any_symbolic, compute_output_spec
+from kerasj.utils.naming import to_snake_case, uniquify
+from kerasj.variables import Variable, name_scope, standardize_dtype
+
+_call_local = threading.local()
+
+
+def _call_stack():
+    stack = getattr(_call_local, "stack", None)
+    if stack is None:
+        stack = _call_local.stack = []
+    return stack
+
+
+def in_call_context():
+    """True while a layer's call is running (used to tell a top-level call from a nested one)."""
+    return bool(_call_stack())
+
+
+def _context_training():
+    stack = _call_stack()
+    return stack[-1] if stack else None
+
+
+# dtype policies as Keras names them; "mixed_*" computes in half precision and keeps float32 weights.
+def _resolve_dtype_policy(dtype):
+    if isinstance(dtype, dict):  # a serialized DTypePolicy
+        dtype = dtype.get("config", {}).get("name", None)
+    if dtype is None:
+        return config.floatx(), config.floatx(), config.floatx()
+    if isinstance(dtype, str) and dtype.startswith("mixed_"):
+        compute = dtype[len("mixed_"):]
+        return dtype, "float32", standardize_dtype(compute)
+    name = standardize_dtype(dtype)
+    return name, name, name
+
+
+class Layer:
+    """Base class of all layers and models (Keras 3 API).
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        dtype: weight/compute dtype or a policy name ("float32", "mixed_bfloat16").
+        name: unique name; defaults to the snake-cased class name made unique ("dense", "dense_1").
+        activity_regularizer: optional function of the outputs, added to `losses` at each call.
+    """
+
+    # Attributes that hold bookkeeping, never tracked as children.
+    _UNTRACKED = frozenset({"_inbound_nodes", "_losses", "_own_variables", "_regularized",
+                            "_build_shapes", "input_spec", "_call_signature"})
+
+    def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None,
+                 **kwargs):
+        allowed = {"input_shape", "input_dim", "batch_input_shape", "batch_size"}
+        unknown = set(kwargs) - allowed
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unrecognized keyword arguments {sorted(unknown)}")
+        object.__setattr__(self, "_own_variables", [])
+        self._inbound_nodes = []
+        self._losses = []
+        self._regularized = []  # (variable, regularizer) pairs from add_weight
+        self._trainable = bool(trainable)
+        self.built = False
+        self.input_spec = None
+        self.supports_masking = False
+        self.autocast = autocast
+        policy, self._variable_dtype, self._compute_dtype = _resolve_dtype_policy(dtype)
+        self._dtype_policy_name = policy
+        if name is None:
+            name = uniquify(to_snake_case(type(self).__name__))
+        elif not isinstance(name, str) or "/" in name:
+            raise ValueError(f"{type(self).__name__}: name must be a string without '/'; received {name!r}")
+        self.name = name
+        from kerasj import regularizers
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        # tf.keras-style shape hints on the first layer of a Sequential model.
+        input_shape = kwargs.get("input_shape")
+        if kwargs.get("input_dim") is not None and input_shape is None:
+            input_shape = (kwargs["input_dim"],)
+        batch_shape = kwargs.get("batch_input_shape")
+        if batch_shape is None and input_shape is not None:
+            batch_shape = (kwargs.get("batch_size"),) + tuple(input_shape)
+        self._batch_input_shape = tuple(batch_shape) if batch_shape is not None else None
+
+    # -- attribute tracking ---------------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if isinstance(value, Variable) and "_own_variables" in self.__dict__ and name not in self._UNTRACKED:
+            if not any(v is value for v in self._own_variables):
+                self._own_variables.append(value)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        value = self.__dict__.get(name)
+        if isinstance(value, Variable):
+            self._own_variables[:] = [v for v in self._own_variables if v is not value]
+        object.__delattr__(self, name)
+
+    def _tracked_children(self):
+        """Sub-layers and seed generators reachable from attributes (also inside lists, tuples and dicts),
+        in attribute order; found afresh each time so containers mutated after assignment count too."""
+        found, seen = [], set()
+
+        def visit(value, depth=0):
+            if depth > 4:
+                return
+            if isinstance(value, (Layer, SeedGenerator)):
+                if id(value) not in seen and value is not self:
+                    seen.add(id(value))
+                    found.append(value)
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    visit(item, depth + 1)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    visit(item, depth + 1)
+
+        for key, value in self.__dict__.items():
+            if key in self._UNTRACKED or key == "_tracker_exclude":
+                continue
+            visit(value)
+        return found
+
+    def _flatten_layers(self, include_self=True, recursive=True):
+        """This layer and all layers under it, depth-first in tracking order, each once."""
+        out, seen = [], set()
+
+        def walk(layer):
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            out.append(layer)
+            if recursive:
+                for child in layer._layers:
+                    walk(child)
+
+        if include_self:
+            walk(self)
+        else:
+            seen.add(id(self))
+            for child in self._layers:
+                walk(child)
+        return out
+
+    @property
+    def _layers(self):
+        return [c for c in self._tracked_children() if isinstance(c, Layer)]
+
+    @property
+    def _seed_generators(self):
+        return [c for c in self._tracked_children() if isinstance(c, SeedGenerator)]
+
+    # -- weights ------------------------------------------------------------------------------------
+    def _collect(self, with_state):
+        out, seen = [], set()
+
+        def add(v):
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+
+        own = self._own_variables
+        for v in [v for v in own if v.trainable] + [v for v in own if not v.trainable]:
+            add(v)
+        if with_state:
+            for gen in self._seed_generators:
+                add(gen.state)
+        for layer in self._layers:
+            for v in layer._collect(with_state):
+                add(v)
+        return out
+
+    @property
+    def weights(self):
+        """All weights (trainable first within each layer, then sub-layers), in Keras's order."""
+        return self._collect(with_state=False)
+
+    @property
+    def trainable_weights(self):
+        return [v for v in self.weights if v.trainable] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        return [v for v in self.weights if not v.trainable] if self.trainable else self.weights
+
+    @property
+    def variables(self):
+        """All state: weights plus non-weight state such as seed-generator state."""
+        return self._collect(with_state=True)
+
+    @property
+    def trainable_variables(self):
+        return [v for v in self.variables if v.trainable] if self.trainable else []
+
+    @property
+    def non_trainable_variables(self):
+        return [v for v in self.variables if not v.trainable] if self.trainable else self.variables
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        # As in Keras, freezing flips the flag of every weight that was created trainable, recursively;
+        # weights created non-trainable (moving statistics) stay non-trainable when unfrozen.
+        value = bool(value)
+        self._trainable = value
+        for v in self._own_variables:
+            if getattr(v, "_created_trainable", v.trainable):
+                v._created_trainable = True
+                v.trainable = value
+        for layer in self._layers:
+            layer.trainable = value
+
+    @property
+    def dtype(self):
+        """The dtype of the layer's weights."""
+        return self._variable_dtype
+
+    @property
+    def variable_dtype(self):
+        return self._variable_dtype
+
+    @property
+    def compute_dtype(self):
+        return self._compute_dtype
+
+    @property
+    def dtype_policy(self):
+        return self._dtype_policy_name
+
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
+                   regularizer=None, constraint=None, aggregation="none", name=None):
+        """Create a weight Variable tracked by this layer.
+
+        `initializer` defaults to "glorot_uniform" for float weights and "zeros" otherwise, as in Keras.
+        """
+        from kerasj import constraints, initializers, regularizers
+        shape = () if shape is None else tuple(shape)
+        dtype = standardize_dtype(dtype or self._variable_dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if jnp.issubdtype(jnp.dtype(dtype), jnp.floating) else "zeros"
+        init = initializers.get(initializer)
+        with name_scope(self.name) if not self._inside_own_scope() else _null_scope():
+            variable = Variable(init, shape=shape, dtype=dtype, trainable=trainable, autocast=autocast,
+                                aggregation=aggregation, name=name or "variable",
+                                constraint=constraints.get(constraint))
+        variable._created_trainable = bool(trainable)
+        self._own_variables.append(variable)
+        regularizer = regularizers.get(regularizer)
+        if regularizer is not None:
+            self._regularized.append((variable, regularizer))
+        return variable
+
+    def add_variable(self, *args, **kwargs):
+        """Alias of add_weight (Keras 3 name)."""
+        return self.add_weight(*args, **kwargs)
+
+    def _inside_own_scope(self):
+        from kerasj.variables import _name_stack
+        stack = _name_stack()
+        return bool(stack) and stack[-1] == self.name
+
+    def get_weights(self):
+        """Weights as a list of numpy arrays, in the order of `weights`."""
+        return [np.asarray(v.numpy()) for v in self.weights]
+
+    def set_weights(self, weights):
+        """Set weights from a list of arrays in the order and shapes of `get_weights()`."""
+        params = self.weights
+        weights = list(weights)
+        if len(params) != len(weights):
+            raise ValueError(f"Layer '{self.name}' expects {len(params)} weight arrays, but set_weights received "
+                             f"{len(weights)}. Expected shapes: {[v.shape for v in params]}")
+        converted = []
+        for var, value in zip(params, weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != var.shape:
+                raise ValueError(f"Layer '{self.name}': weight '{var.path}' has shape {var.shape}, but "
+                                 f"set_weights received an array of shape {tuple(value.shape)}.")
+            converted.append(value)
+        for var, value in zip(params, converted):
+            var.assign(value)
+
+    def count_params(self):
+        """Total number of scalars in the layer's weights."""
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
+                             "built. You can build it manually via: `layer.build(input_shape)`.")
+        return int(sum(np.prod(v.shape) for v in self.weights))
+
+    # -- losses -------------------------------------------------------------------------------------
+    def add_loss(self, loss):
+        """Add a scalar (or tensor, summed) loss from inside `call`; collected in `losses`."""
+        self._losses.append(loss)
+
+    @property
+    def losses(self):
+        """Losses added during the last top-level call, plus weight-regularization losses."""
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(layer._losses)
+            for var, reg in layer._regularized:
+                out.append(reg(var.value))
+        return out
+
+    def _clear_losses(self):
+        for layer in self._flatten_layers():
+            layer._losses = []
+
+    # -- build and call -----------------------------------------------------------------------------
+    def build(self, input_shape):
+        """Create weights for inputs of `input_shape`. Called once, lazily, before the first `call`."""
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        raise NotImplementedError(f"Layer {type(self).__name__} does not implement call().")
+
+    @property
+    def _call_signature(self):
+        sig = self.__dict__.get("_call_sig_cache")
+        if sig is None:
+            sig = inspect.signature(self.call)
+            object.__setattr__(self, "_call_sig_cache", sig)
+        return sig
+
+    def _call_accepts(self, name):
+        params = self._call_signature.parameters
+        return name in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+    def _build_from_args(self, args, kwargs):
+        """Build with shapes taken from the call's arguments, as Keras does."""
+        def shape_of(x):
+            return tuple(x.shape) if hasattr(x, "shape") else tuple(np.shape(x))
+
+        shapes = jax.tree_util.tree_map(shape_of, args[0] if args else next(iter(kwargs.values())),
+                                        is_leaf=lambda x: isinstance(x, KerasTensor))
+        build_params = list(inspect.signature(self.build).parameters)
+        if len(build_params) > 1 and all(p.endswith("_shape") for p in build_params):
+            # build(self, query_shape, value_shape) style: match "<arg>_shape" to call arguments.
+            bound = self._call_signature.bind_partial(*args, **kwargs).arguments
+            shape_kwargs = {p: jax.tree_util.tree_map(shape_of, bound[p[:-6]],
+                                                      is_leaf=lambda x: isinstance(x, KerasTensor))
+                            for p in build_params if p[:-6] in bound}
+            self._build_with(lambda: self.build(**shape_kwargs))
+        else:
+            self._build_with(lambda: self.build(shapes))
+        self._build_shapes = shapes
+
+    def _build_with(self, fn):
+        with name_scope(self.name):
+            fn()
+        self.built = True
+
+    def _maybe_build(self, args, kwargs):
+        if not self.built:
+            self._build_from_args(args, kwargs)
+
+    def _check_inputs(self, inputs):
+        if self.input_spec is None:
+            return
+        flat = [x for x in jax.tree_util.tree_leaves(inputs, is_leaf=lambda x: isinstance(x, KerasTensor))]
+        shapes = [tuple(x.shape) if hasattr(x, "shape") else np.shape(x) for x in flat]
+        assert_input_compatibility(self.input_spec, shapes, self.name)
+
+    def _convert_inputs(self, inputs):
+        """Arrays in, floats cast to the compute dtype (Keras autocasting); other leaves untouched."""
+        def convert(x):
+            if isinstance(x, (KerasTensor, Variable)) or x is None:
+                return x.value if isinstance(x, Variable) else x
+            if isinstance(x, (np.ndarray, jax.Array, np.generic, float, int, list)) or hasattr(x, "__array__"):
+                arr = jnp.asarray(x)
+                if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+                    raise TypeError(f"Layer '{self.name}' expects numeric input; received an array of dtype "
+                                    f"{arr.dtype}.")
+                if self.autocast and jnp.issubdtype(arr.dtype, jnp.floating) and arr.dtype != self._compute_dtype:
+                    arr = arr.astype(self._compute_dtype)
+                return arr
+            return x
+        return jax.tree_util.tree_map(convert, inputs, is_leaf=lambda x: isinstance(x, (KerasTensor, Variable)))
+
+    def __call__(self, *args, **kwargs):
+        if not args and not kwargs:
+            raise ValueError(f"Layer '{self.name}' was called without inputs.")
+        if args:
+            args = (self._convert_inputs(args[0]),) + tuple(args[1:])
+        if any_symbolic((args, kwargs)):
+            return self._symbolic_call(args, kwargs)
+        return self._eager_call(args, kwargs)
+
+    def _resolve_training(self, kwargs):
+        training = kwargs.get("training")
+        if training is None:
+            training = _context_training()
+        if training is None:
+            param = self._call_signature.parameters.get("training")
+            if param is not None and param.default is not inspect.Parameter.empty:
+                training = param.default
+        if self._call_accepts("training"):
+            kwargs["training"] = training
+        else:
+            kwargs.pop("training", None)
+        return training
+
+    def _eager_call(self, args, kwargs):
+        kwargs = dict(kwargs)
+        training = self._resolve_training(kwargs)
+        if "mask" in kwargs and not self._call_accepts("mask"):
+            kwargs.pop("mask")
+        top_level = not in_call_context()
+        if top_level:
+            self._clear_losses()
+        self._maybe_build(args, kwargs)
+        self._check_inputs(args[0] if args else None)
+        _call_stack().append(training)
+        try:
+            with name_scope(self.name):
+                outputs = self.call(*args, **kwargs)
+        finally:
+            _call_stack().pop()
+        if self.activity_regularizer is not None:
+            for out in jax.tree_util.tree_leaves(outputs):
+                self.add_loss(self.activity_regularizer(out) / out.shape[0])
+        return outputs
+
+    def _symbolic_call(self, args, kwargs):
+        self._maybe_build(args, kwargs)
+        self._check_inputs(args[0] if args else None)
+        outputs = self.compute_output_spec(*args, **kwargs)
+        self._clear_losses()  # losses added while evaluating shapes are abstract; drop them
+        Node(self, args, kwargs, outputs)
+        return outputs
+
+    def compute_output_spec(self, *args, **kwargs):
+        """Symbolic outputs for symbolic inputs; the default evaluates `call` abstractly."""
+        def run(*a, **k):
+            k = dict(k)
+            self._resolve_training(k)
+            if "mask" in k and not self._call_accepts("mask"):
+                k.pop("mask")
+            _call_stack().append(k.get("training"))
+            try:
+                return self.call(*a, **k)
+            finally:
+                _call_stack().pop()
+        return compute_output_spec(run, args, kwargs)
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for `input_shape` (None entries allowed), via abstract evaluation of `call`."""
+        def spec(shape):
+            return KerasTensor(shape, self._compute_dtype)
+        is_shape = lambda s: isinstance(s, (tuple, list)) and all(d is None or isinstance(d, int) for d in s)
+        inputs = jax.tree_util.tree_map(spec, input_shape, is_leaf=is_shape)
+        out = self.compute_output_spec(inputs)
+        return jax.tree_util.tree_map(lambda t: t.shape, out, is_leaf=lambda x: isinstance(x, KerasTensor))
+
+    # -- symbolic graph helpers -----------------------------------------------------------------------
+    def _node_output(self, attr):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer '{self.name}' has never been called on a symbolic input, so it has no "
+                                 f"defined {attr}.")
+        node = self._inbound_nodes[0]
+        tensors = node.output_tensors if attr == "output" else node.input_tensors
+        return tensors[0] if len(tensors) == 1 else tensors
+
+    @property
+    def input(self):
+        return self._node_output("input")
+
+    @property
+    def output(self):
+        return self._node_output("output")
+
+    # -- config ------------------------------------------------------------------------------------
+    def get_config(self):
+        """Constructor arguments as a JSON-friendly dict (`from_config(get_config())` rebuilds the layer)."""
+        cfg = {"name": self.name, "trainable": self.trainable,
+               "dtype": {"module": "keras", "class_name": "DTypePolicy",
+                         "config": {"name": self._dtype_policy_name}, "registered_name": None}}
+        if self._batch_input_shape is not None:
+            cfg["batch_input_shape"] = self._batch_input_shape
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+class _null_scope:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

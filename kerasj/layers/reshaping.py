@@ -1,0 +1,81 @@
+"""Reshaping layers: Flatten, Reshape."""
+import math
+
+import jax.numpy as jnp
+
+from kerasj.layers.input_spec import InputSpec
+from kerasj.layers.layer import Layer
+
+
+class Flatten(Layer):
+    """Flattens all but the batch axis: (batch, d1, d2, ...) -> (batch, d1*d2*...).
+
+    With data_format="channels_first" the channel axis is moved last first, so the ordering matches a
+    channels_last model (as Keras does).
+
+        >>> Flatten()(jnp.ones((2, 3, 4))).shape
+        (2, 12)
+    """
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        if data_format not in (None, "channels_last", "channels_first"):
+            raise ValueError(f"Flatten: data_format must be 'channels_last' or 'channels_first'; "
+                             f"received {data_format!r}")
+        self.data_format = data_format or "channels_last"
+        self.input_spec = InputSpec(min_ndim=1)
+        self.built = True
+
+    def call(self, inputs):
+        if self.data_format == "channels_first" and inputs.ndim > 2:
+            inputs = jnp.moveaxis(inputs, 1, -1)
+        return jnp.reshape(inputs, (inputs.shape[0], -1))
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        size = None if any(d is None for d in rest) else int(math.prod(rest))
+        return (input_shape[0], size)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class Reshape(Layer):
+    """Reshapes the non-batch axes to `target_shape` (one entry may be -1).
+
+        >>> Reshape((2, 6))(jnp.ones((5, 12))).shape
+        (5, 2, 6)
+    """
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        target_shape = tuple(target_shape)
+        if sum(1 for d in target_shape if d == -1) > 1:
+            raise ValueError(f"Reshape: at most one dimension of target_shape may be -1; "
+                             f"received target_shape={target_shape}")
+        self.target_shape = target_shape
+        self.built = True
+
+    def _resolve(self, input_shape):
+        size = math.prod(input_shape[1:])
+        known = math.prod(d for d in self.target_shape if d != -1)
+        if -1 in self.target_shape:
+            if size % known:
+                raise ValueError(f"Reshape '{self.name}': cannot reshape input of shape {tuple(input_shape)} "
+                                 f"to target_shape {self.target_shape}")
+            return tuple(size // known if d == -1 else d for d in self.target_shape)
+        if known != size:
+            raise ValueError(f"Reshape '{self.name}': total size of the new shape {self.target_shape} must be "
+                             f"unchanged from the input's non-batch shape {tuple(input_shape[1:])}")
+        return self.target_shape
+
+    def call(self, inputs):
+        return jnp.reshape(inputs, (inputs.shape[0],) + self._resolve(inputs.shape))
+
+    def compute_output_shape(self, input_shape):
+        if any(d is None for d in input_shape[1:]):
+            return (input_shape[0],) + tuple(None if d == -1 else d for d in self.target_shape)
+        return (input_shape[0],) + self._resolve(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": self.target_shape}

@@ -1,0 +1,165 @@
+"""Functional models: a graph of layer calls recorded on symbolic tensors, replayed on real arrays.
+
+    >>> inputs = kerasj.Input(shape=(784,))
+    >>> x = kerasj.layers.Dense(64, activation="relu")(inputs)
+    >>> outputs = kerasj.layers.Dense(10)(x)
+    >>> model = kerasj.Model(inputs, outputs)
+"""
+import jax
+
+from kerasj.layers.input_layer import InputLayer
+from kerasj.models.model import Model
+from kerasj.symbolic import KerasTensor
+
+
+def _is_tensor(x):
+    return isinstance(x, KerasTensor)
+
+
+def _leaves(tree):
+    return jax.tree_util.tree_leaves(tree, is_leaf=_is_tensor)
+
+
+class FunctionalGraph:
+    """The nodes between `inputs` and `outputs` in execution order, and how to run them."""
+
+    def __init__(self, inputs, outputs):
+        self.inputs = inputs
+        self.outputs = outputs
+        self.input_tensors = _leaves(inputs)
+        self.output_tensors = _leaves(outputs)
+        for t in self.input_tensors + self.output_tensors:
+            if not _is_tensor(t):
+                raise TypeError(f"Model inputs and outputs must be symbolic tensors (from kerasj.Input and layer "
+                                f"calls); received {t!r}")
+        for t in self.input_tensors:
+            layer = t._keras_history[0] if t._keras_history else None
+            if not isinstance(layer, InputLayer):
+                raise ValueError(f"Model inputs must come from kerasj.Input(); {t!r} was produced by a layer.")
+        self.nodes = self._sort_nodes()
+        layers, seen = [], set()
+        for t in self.input_tensors:
+            layer = t._keras_history[0]
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                layers.append(layer)
+        for node in self.nodes:
+            if id(node.layer) not in seen:
+                seen.add(id(node.layer))
+                layers.append(node.layer)
+        self.layers = layers
+
+    def _sort_nodes(self):
+        input_ids = {id(t) for t in self.input_tensors}
+        order, visited, active = [], set(), set()
+
+        def visit(tensor):
+            if id(tensor) in input_ids:
+                return
+            history = tensor._keras_history
+            if history is None:
+                raise ValueError(f"Graph disconnected: {tensor!r} was not produced by a layer call.")
+            layer, index, _ = history
+            node = layer._inbound_nodes[index]
+            if isinstance(layer, InputLayer):
+                raise ValueError(f"Graph disconnected: cannot reach tensor {tensor!r} from the model's inputs "
+                                 f"{[t.name for t in self.input_tensors]}. Input '{layer.name}' is used but was "
+                                 "not passed to Model(inputs=...).")
+            if id(node) in visited:
+                return
+            if id(node) in active:
+                raise ValueError("The layer graph has a cycle.")
+            active.add(id(node))
+            for t in node.input_tensors:
+                visit(t)
+            active.discard(id(node))
+            visited.add(id(node))
+            order.append(node)
+
+        for t in self.output_tensors:
+            visit(t)
+        return order
+
+    def input_names(self):
+        return [t._keras_history[0].name for t in self.input_tensors]
+
+    def flatten_inputs(self, inputs):
+        """Match user inputs to the graph's Input tensors: by structure, or by Input name for dicts."""
+        n = len(self.input_tensors)
+        if isinstance(inputs, dict):
+            names = self.input_names()
+            if isinstance(self.inputs, dict):
+                keys = list(self.inputs.keys())
+                missing = [k for k in keys if k not in inputs]
+                if missing:
+                    raise ValueError(f"Missing input(s) {missing}; the model expects keys {keys}.")
+                by_key = {id(t): inputs[k] for k, t in self.inputs.items()}
+                return [by_key[id(t)] for t in self.input_tensors]
+            missing = [k for k in names if k not in inputs]
+            if missing:
+                raise ValueError(f"Missing input(s) {missing} in the dict passed to the model; the model's "
+                                 f"inputs are named {names}, received keys {list(inputs)}.")
+            return [inputs[k] for k in names]
+        if n == 1:
+            if isinstance(inputs, (list, tuple)) and len(inputs) == 1 and not _is_tensor(self.inputs):
+                return [inputs[0]]
+            if isinstance(inputs, (list, tuple)) and len(inputs) == 1 and hasattr(inputs[0], "shape"):
+                return [inputs[0]]
+            return [inputs]
+        flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(flat) != n:
+            raise ValueError(f"The model expects {n} inputs {self.input_names()}, but received {len(flat)}.")
+        return flat
+
+    def run(self, inputs, call_layer):
+        """Execute the graph; `call_layer(layer, args, kwargs)` performs one layer call."""
+        values = {}
+        for tensor, value in zip(self.input_tensors, self.flatten_inputs(inputs)):
+            values[id(tensor)] = value
+        for node in self.nodes:
+            def lookup(x):
+                return values[id(x)] if _is_tensor(x) else x
+            args = jax.tree_util.tree_map(lookup, node.call_args, is_leaf=_is_tensor)
+            kwargs = jax.tree_util.tree_map(lookup, node.call_kwargs, is_leaf=_is_tensor)
+            result = call_layer(node.layer, args, kwargs)
+            produced = jax.tree_util.tree_leaves(result)
+            if len(produced) != len(node.output_tensors):
+                raise ValueError(f"Layer '{node.layer.name}' returned {len(produced)} outputs when called on "
+                                 f"real data but {len(node.output_tensors)} symbolically.")
+            for tensor, value in zip(node.output_tensors, produced):
+                values[id(tensor)] = value
+        return jax.tree_util.tree_map(lambda t: values[id(t)], self.outputs, is_leaf=_is_tensor)
+
+
+def _default_call_layer(layer, args, kwargs):
+    return layer(*args, **kwargs)
+
+
+class Functional(Model):
+    """A Model defined by `Model(inputs, outputs)`: lists and dicts of inputs and outputs, shared layers,
+    and models used as layers all work. `Model(inputs, outputs)` returns an instance of this class."""
+
+
+def init_graph(model, inputs, outputs):
+    """Give `model` (a Model) the graph between inputs and outputs, and mark it built."""
+    graph = FunctionalGraph(inputs, outputs)
+    model._graph = graph
+    model._functional_layers = graph.layers
+    model.built = True
+    model._build_shapes = jax.tree_util.tree_map(lambda t: t.shape, inputs, is_leaf=_is_tensor)
+
+
+def run_graph(model, inputs, training=None, mask=None):
+    return model._graph.run(inputs, _default_call_layer)
+
+
+def output_shapes(model):
+    """Per-layer output shapes recorded in the graph (for summary)."""
+    shapes = {}
+    for layer in model._graph.layers:
+        for node in layer._inbound_nodes:
+            if node.output_tensors:
+                out = [t.shape for t in node.output_tensors]
+                shapes.setdefault(id(layer), out[0] if len(out) == 1 else out)
+    return shapes
+

@@ -1,0 +1,150 @@
+"""Model: a Layer that trains. Three ways to make one, as in Keras:
+
+    # Functional
+    inputs = kerasj.Input(shape=(784,))
+    model = kerasj.Model(inputs, kerasj.layers.Dense(10)(inputs))
+
+    # Subclassing
+    class MLP(kerasj.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = kerasj.layers.Dense(10)
+        def call(self, x):
+            return self.dense(x)
+
+    # Sequential: see kerasj.models.sequential
+"""
+import jax
+
+from kerasj.layers.layer import Layer
+from kerasj.symbolic import KerasTensor
+from kerasj.trainer.trainer import Trainer
+from kerasj.variables import StateScope
+
+
+def _is_functional_call(args, kwargs):
+    if "inputs" in kwargs and "outputs" in kwargs:
+        return True
+    return len(args) >= 2 or (len(args) == 1 and "outputs" in kwargs)
+
+
+class Model(Trainer, Layer):
+    """Groups layers into an object with training and inference features (compile, fit, evaluate, predict).
+
+    `Model(inputs, outputs, name=None)` builds a functional model; subclass Model and implement `call`
+    for a subclassed one.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and _is_functional_call(args, kwargs):
+            from kerasj.models.functional import Functional
+            return object.__new__(Functional)
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        inputs = kwargs.pop("inputs", None)
+        outputs = kwargs.pop("outputs", None)
+        if args:
+            inputs, args = args[0], args[1:]
+        if args:
+            outputs, args = args[0], args[1:]
+        if args:
+            raise TypeError(f"Model() takes at most 2 positional arguments (inputs, outputs); received "
+                            f"{len(args) + 2}.")
+        Layer.__init__(self, **kwargs)
+        Trainer.__init__(self)
+        self._graph = None
+        self._functional_layers = None
+        if inputs is not None or outputs is not None:
+            if inputs is None or outputs is None:
+                raise ValueError("Model(inputs, outputs): both `inputs` and `outputs` are required for a "
+                                 "functional model.")
+            from kerasj.models.functional import init_graph
+            init_graph(self, inputs, outputs)
+
+    @property
+    def _layers(self):
+        children = Layer._layers.fget(self)
+        if self._functional_layers is None:
+            return children
+        ids = {id(layer) for layer in self._functional_layers}
+        return list(self._functional_layers) + [c for c in children if id(c) not in ids]
+
+    @property
+    def layers(self):
+        """The model's direct layers, in order."""
+        return self._layers
+
+    def get_layer(self, name=None, index=None):
+        """Find a direct layer by name or index."""
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"get_layer: index {index} is out of range; the model has {len(self.layers)} "
+                                 "layers.")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name!r}. Existing layers are: {[l.name for l in self.layers]}.")
+
+    def call(self, inputs, training=None, mask=None):
+        if self._graph is not None:
+            from kerasj.models.functional import run_graph
+            return run_graph(self, inputs, training=training, mask=mask)
+        raise NotImplementedError(f"Model '{self.name}' has no call(): subclass Model and implement "
+                                  "call(self, inputs, training=None), or use Model(inputs, outputs).")
+
+    @property
+    def inputs(self):
+        return None if self._graph is None else self._graph.input_tensors
+
+    @property
+    def outputs(self):
+        return None if self._graph is None else self._graph.output_tensors
+
+    @property
+    def input_names(self):
+        return [] if self._graph is None else self._graph.input_names()
+
+    def build(self, input_shape=None):
+        """Create all weights by evaluating the model abstractly on inputs of `input_shape`.
+
+        A None batch dimension is fine. Subclassed models build this way without running any computation.
+        """
+        if self.built and self._graph is not None:
+            return
+        if input_shape is None:
+            raise ValueError(f"Model '{self.name}'.build() needs an input_shape.")
+        is_shape = lambda s: isinstance(s, (tuple, list)) and all(d is None or isinstance(d, int) for d in s)
+        specs = jax.tree_util.tree_map(lambda s: KerasTensor(s), input_shape, is_leaf=is_shape)
+        self.build_from_spec(specs)
+
+    def _maybe_build(self, args, kwargs):
+        if self.built:
+            return
+        if type(self).build is not Model.build:
+            return Layer._maybe_build(self, args, kwargs)  # a user-defined build(input_shape)
+        # A subclassed model builds its sub-layers while its call runs.
+        self.built = True
+
+    def build_from_spec(self, specs):
+        """Build by calling the model abstractly on `specs` (KerasTensors or ShapeDtypeStructs)."""
+        def to_struct(x):
+            if isinstance(x, KerasTensor):
+                return jax.ShapeDtypeStruct(tuple(1 if d is None else d for d in x.shape), x.dtype)
+            return jax.ShapeDtypeStruct(tuple(x.shape), x.dtype)
+        structs = jax.tree_util.tree_map(to_struct, specs, is_leaf=lambda x: isinstance(x, KerasTensor))
+
+        def run(x):
+            with StateScope():
+                out = self(x)
+            self._clear_losses()
+            return out
+        jax.eval_shape(run, structs)
+        self.built = True
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
+                layer_range=None):
+        """Print a table of the model's layers, output shapes and parameter counts."""
+        from kerasj.utils.summary_utils import print_summary
+        print_summary(self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable)

@@ -1,0 +1,83 @@
+"""Random numbers with explicit state: SeedGenerator keeps its key in a Variable, so it advances correctly
+inside compiled steps (each traced step reads the current state and assigns the next one).
+
+    >>> kerasj.utils.set_random_seed(0)
+    >>> gen = SeedGenerator(42)
+    >>> x = normal((2, 3), seed=gen)   # a fresh key each call, also under kerasj.function / fit
+"""
+import random as _pyrandom
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from kerasj import config
+from kerasj.variables import Variable, name_scope
+
+
+def make_default_seed():
+    """An int seed drawn from Python's RNG, which `kerasj.utils.set_random_seed` makes deterministic."""
+    return _pyrandom.randint(1, int(1e9))
+
+
+class SeedGenerator:
+    """Stateful source of JAX keys. Its state is a uint32 Variable `[seed, counter]`.
+
+    Args:
+        seed: int or None (drawn from the global RNG, deterministic under `set_random_seed`).
+    """
+
+    def __init__(self, seed=None, name=None, **kwargs):
+        if seed is None:
+            seed = make_default_seed()
+        if not isinstance(seed, (int, np.integer)):
+            raise ValueError(f"SeedGenerator: seed must be an int or None; received {seed!r}")
+        self.name = name or "seed_generator"
+        self._initial_seed = int(seed)
+        with name_scope(self.name):
+            self.state = Variable(np.array([int(seed) % (2**32), 0], dtype=np.uint32), dtype="uint32",
+                                  trainable=False, name="seed_generator_state")
+
+    def next(self):
+        """Return a key for this draw and advance the state."""
+        state = self.state.value
+        self.state.assign(state + jnp.array([0, 1], dtype="uint32"))
+        return jax.random.fold_in(jax.random.PRNGKey(state[0]), state[1])
+
+    def get_config(self):
+        return {"seed": self._initial_seed}
+
+
+def draw_key(seed):
+    """A JAX key from `seed`: an int (fixed), a SeedGenerator (advanced), a key array, or None (global RNG)."""
+    if isinstance(seed, SeedGenerator):
+        return seed.next()
+    if seed is None:
+        return jax.random.PRNGKey(make_default_seed())
+    if isinstance(seed, (int, np.integer)):
+        return jax.random.PRNGKey(int(seed))
+    return jnp.asarray(seed)
+
+
+def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    dtype = dtype or config.floatx()
+    return mean + stddev * jax.random.normal(draw_key(seed), tuple(shape), dtype=dtype)
+
+
+def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    dtype = dtype or config.floatx()
+    return jax.random.uniform(draw_key(seed), tuple(shape), dtype=dtype, minval=minval, maxval=maxval)
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    dtype = dtype or config.floatx()
+    return mean + stddev * jax.random.truncated_normal(draw_key(seed), -2.0, 2.0, tuple(shape), dtype=dtype)
+
+
+def dropout(inputs, rate, noise_shape=None, seed=None):
+    """Zero elements with probability `rate` and scale the rest by 1 / (1 - rate)."""
+    inputs = jnp.asarray(inputs)
+    shape = inputs.shape if noise_shape is None else tuple(
+        d if d is not None else inputs.shape[i] for i, d in enumerate(noise_shape))
+    keep = jax.random.bernoulli(draw_key(seed), 1.0 - rate, shape)
+    return jnp.where(keep, inputs / (1.0 - rate), jnp.zeros_like(inputs))

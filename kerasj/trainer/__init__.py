@@ -1,0 +1,1 @@
+"""The training machinery behind Model.compile/fit/evaluate/predict."""

@@ -1,0 +1,165 @@
+"""What `compile(loss=..., metrics=...)` turns into: one loss over all outputs and one metric container.
+
+Both match losses and metrics to model outputs the way Keras does: a single entry applies to a single
+output (or, for losses, to every output), lists go by position, dicts by output name.
+"""
+import jax
+
+from kerasj import losses as losses_module
+from kerasj import metrics as metrics_module
+
+
+def _flatten_outputs(tree):
+    return jax.tree_util.tree_leaves(tree)
+
+
+def _match_to_outputs(spec, output_names, what):
+    """Spread a loss/metrics spec over outputs: returns one entry per output (None = nothing)."""
+    n = len(output_names)
+    if isinstance(spec, dict):
+        unknown = [k for k in spec if k not in output_names]
+        if unknown:
+            raise ValueError(f"compile: {what} has keys {unknown} that match no model output; the outputs are "
+                             f"named {output_names}.")
+        return [spec.get(name) for name in output_names]
+    if isinstance(spec, (list, tuple)) and n > 1:
+        if len(spec) != n:
+            raise ValueError(f"compile: {what} is a list of {len(spec)} entries but the model has {n} outputs "
+                             f"{output_names}.")
+        return list(spec)
+    return [spec] * n
+
+
+class CompileLoss:
+    """Weighted sum of per-output losses. Multi-output models also track each output's (unweighted) loss
+    as a metric named "<output>_loss", as Keras logs it."""
+
+    def __init__(self, loss, loss_weights=None):
+        self.loss = loss
+        self.loss_weights = loss_weights
+        self.built = False
+        self.trackers = []
+
+    def build(self, output_names):
+        entries = _match_to_outputs(self.loss, output_names, "loss")
+        self.fns = [None if e is None else losses_module.get(e) for e in entries]
+        if self.loss_weights is None:
+            self.weights = [1.0] * len(entries)
+        elif isinstance(self.loss_weights, dict):
+            self.weights = [self.loss_weights.get(name, 1.0) for name in output_names]
+        elif isinstance(self.loss_weights, (list, tuple)):
+            if len(self.loss_weights) != len(entries):
+                raise ValueError(f"compile: loss_weights has {len(self.loss_weights)} entries but the model has "
+                                 f"{len(entries)} outputs.")
+            self.weights = list(self.loss_weights)
+        else:
+            self.weights = [float(self.loss_weights)] * len(entries)
+        if len(entries) > 1:
+            self.trackers = [None if fn is None else metrics_module.Mean(name=f"{name}_loss")
+                             for fn, name in zip(self.fns, output_names)]
+        self.built = True
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        ys = _flatten_outputs(y_true)
+        ps = _flatten_outputs(y_pred)
+        if len(ys) != len(ps):
+            raise ValueError(f"The model has {len(ps)} outputs but {len(ys)} target arrays were given.")
+        sws = _flatten_outputs(sample_weight) if sample_weight is not None else [None] * len(ps)
+        if len(sws) == 1 and len(ps) > 1:
+            sws = sws * len(ps)
+        total = None
+        trackers = self.trackers or [None] * len(ps)
+        for fn, weight, yt, yp, sw, tracker in zip(self.fns, self.weights, ys, ps, sws, trackers):
+            if fn is None:
+                continue
+            value = fn(yt, yp, sample_weight=sw) if sw is not None else fn(yt, yp)
+            if tracker is not None:
+                tracker.update_state(value, sample_weight=yp.shape[0])
+            value = weight * value
+            total = value if total is None else total + value
+        return total
+
+
+def resolve_metric(identifier, y_true_shape, y_pred_shape):
+    """A Metric object for one compile entry; "accuracy"/"acc" picks binary, sparse or categorical accuracy
+    from the shapes of targets and predictions, as Keras does, and keeps the name the user wrote."""
+    if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
+        if y_pred_shape[-1] == 1 or len(y_pred_shape) == 0:
+            fn = metrics_module.binary_accuracy
+        elif len(y_true_shape) == len(y_pred_shape) - 1 or (
+                len(y_true_shape) == len(y_pred_shape) and y_true_shape[-1] == 1):
+            fn = metrics_module.sparse_categorical_accuracy
+        else:
+            fn = metrics_module.categorical_accuracy
+        return metrics_module.MeanMetricWrapper(fn, name=identifier)
+    metric = metrics_module.get(identifier)
+    if isinstance(metric, metrics_module.Metric):
+        return metric
+    name = identifier if isinstance(identifier, str) else getattr(metric, "__name__", "metric")
+    return metrics_module.MeanMetricWrapper(metric, name=name)
+
+
+class CompileMetrics:
+    """All compiled metrics of a model, updated together; logged under their own names (prefixed by the
+    output name for multi-output models)."""
+
+    name = "compile_metrics"
+
+    def __init__(self, metrics, weighted_metrics=None):
+        self.metrics_spec = metrics
+        self.weighted_spec = weighted_metrics
+        self.built = False
+        self._entries = []  # (output index, metric, weighted)
+
+    def build(self, output_names, y_true, y_pred):
+        ys = _flatten_outputs(y_true)
+        ps = _flatten_outputs(y_pred)
+        multi = len(output_names) > 1
+        for spec, weighted in ((self.metrics_spec, False), (self.weighted_spec, True)):
+            if spec is None:
+                continue
+            if multi:
+                per_output = (spec if isinstance(spec, dict) or (isinstance(spec, (list, tuple)) and len(spec) ==
+                              len(output_names) and all(isinstance(s, (list, tuple, type(None))) for s in spec))
+                              else [spec] * len(output_names))
+                per_output = _match_to_outputs(per_output, output_names, "metrics")
+            else:
+                per_output = [spec]
+            for i, entry in enumerate(per_output):
+                if entry is None:
+                    continue
+                if not isinstance(entry, (list, tuple)):
+                    entry = [entry]
+                for ident in entry:
+                    metric = resolve_metric(ident, tuple(ys[i].shape), tuple(ps[i].shape))
+                    if multi:
+                        metric.name = f"{output_names[i]}_{metric.name}"
+                    if weighted and any(m.name == metric.name for _, m, _ in self._entries):
+                        metric.name = f"weighted_{metric.name}"
+                    self._entries.append((i, metric, weighted))
+        self.built = True
+
+    @property
+    def metrics(self):
+        return [m for _, m, _ in self._entries]
+
+    @property
+    def variables(self):
+        return [v for m in self.metrics for v in m.variables]
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        ys = _flatten_outputs(y_true)
+        ps = _flatten_outputs(y_pred)
+        sws = _flatten_outputs(sample_weight) if sample_weight is not None else []
+        for i, metric, weighted in self._entries:
+            sw = None
+            if weighted and sws:
+                sw = sws[i] if len(sws) > i else sws[0]
+            metric.update_state(ys[i], ps[i], sample_weight=sw)
+
+    def reset_state(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    def result(self):
+        return {m.name: m.result() for m in self.metrics}

@@ -1,0 +1,167 @@
+"""Turning user data into batches.
+
+In-memory arrays (numpy, jax, lists/dicts of them) are validated, moved to the device once, and batched
+on the device by integer indices, so a whole epoch can run as one compiled call without Python work per
+step. The host only draws the epoch's permutation.
+"""
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from kerasj import config
+
+
+def unpack_x_y_sample_weight(data):
+    """Split a batch given as `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError(f"Data is expected to be x, (x,), (x, y) or (x, y, sample_weight); received a tuple of "
+                     f"length {len(data)}.")
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    if y is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def _is_array_like(x):
+    return isinstance(x, (np.ndarray, jax.Array)) or (hasattr(x, "__array__") and hasattr(x, "shape"))
+
+
+def is_array_data(x):
+    """True for an array or a (nested) list/tuple/dict of arrays."""
+    if x is None:
+        return True
+    leaves = jax.tree_util.tree_leaves(x)
+    return bool(leaves) and all(_is_array_like(l) for l in leaves)
+
+
+def _to_device(x, what):
+    arr = x if isinstance(x, jax.Array) else np.asarray(x)
+    kind = arr.dtype.kind
+    if kind not in "biuf":
+        raise TypeError(f"{what} must be a numeric array; received an array of dtype {arr.dtype}. "
+                        "Convert strings or objects to numbers first.")
+    if kind == "f" and arr.dtype != np.dtype(config.floatx()):
+        arr = arr.astype(config.floatx())
+    if arr.ndim == 0:
+        raise ValueError(f"{what} must have a batch dimension; received a scalar.")
+    return jnp.asarray(arr)
+
+
+class ArrayData:
+    """Validated in-memory `(x, y, sample_weight)` on the device."""
+
+    def __init__(self, x, y=None, sample_weight=None):
+        if x is None:
+            raise ValueError("No input data: `x` is None.")
+        self.x = jax.tree_util.tree_map(lambda a: _to_device(a, "x"), x)
+        self.y = None if y is None else jax.tree_util.tree_map(lambda a: _to_device(a, "y"), y)
+        self.sample_weight = (None if sample_weight is None else
+                              jax.tree_util.tree_map(lambda a: _to_device(a, "sample_weight"), sample_weight))
+        sizes = {}
+        for name, tree in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)):
+            for leaf in jax.tree_util.tree_leaves(tree):
+                sizes.setdefault(name, set()).add(int(leaf.shape[0]))
+        all_sizes = set().union(*sizes.values())
+        if len(all_sizes) != 1:
+            detail = ", ".join(f"{k} sizes: {sorted(v)}" for k, v in sizes.items())
+            raise ValueError(f"Data cardinality is ambiguous: x, y and sample_weight must all have the same "
+                             f"number of samples (first dimension). Received {detail}.")
+        self.num_samples = all_sizes.pop()
+
+    def batch(self):
+        """The whole dataset as a (x, y, sample_weight) tuple."""
+        return pack_x_y_sample_weight(self.x, self.y, self.sample_weight)
+
+
+def split_arrays(x, y, sample_weight, validation_split):
+    """Keras's validation_split: the last fraction of the samples, taken before any shuffling."""
+    if not 0 < validation_split < 1:
+        raise ValueError(f"validation_split must be in (0, 1); received {validation_split}")
+    n = jax.tree_util.tree_leaves(x)[0].shape[0]
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    if split_at == 0 or split_at == n:
+        raise ValueError(f"validation_split={validation_split} leaves no samples on one side of the split "
+                         f"(the data has {n} samples).")
+
+    def head(t):
+        return None if t is None else jax.tree_util.tree_map(lambda a: a[:split_at], t)
+
+    def tail(t):
+        return None if t is None else jax.tree_util.tree_map(lambda a: a[split_at:], t)
+
+    return (head(x), head(y), head(sample_weight)), (tail(x), tail(y), tail(sample_weight))
+
+
+def class_weight_to_sample_weight(y, class_weight, sample_weight=None):
+    """Per-sample weights from a `{class_index: weight}` dict (labels sparse or one-hot)."""
+    if isinstance(y, (list, tuple, dict)):
+        raise ValueError("class_weight is only supported for models with a single output.")
+    y = np.asarray(y)
+    labels = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(y.shape[0], -1)[:, 0]
+    labels = np.round(labels).astype(int)
+    table = np.ones(int(max(max(class_weight), labels.max())) + 1, dtype=np.float32)
+    for cls, weight in class_weight.items():
+        table[int(cls)] = weight
+    weights = table[labels]
+    if sample_weight is not None:
+        weights = weights * np.asarray(sample_weight, dtype=np.float32)
+    return weights
+
+
+def epoch_index_plan(num_samples, batch_size, shuffle, chunk_size):
+    """Indices for one epoch: a list of (indices[K, B], n_valid) chunks of full batches, padded to K steps,
+    and the indices of the final partial batch (or None)."""
+    if shuffle == "batch":
+        order = np.arange(num_samples)
+        n_full = num_samples // batch_size
+        blocks = order[: n_full * batch_size].reshape(n_full, batch_size)
+        blocks = blocks[np.random.permutation(n_full)] if n_full else blocks
+        order = np.concatenate([blocks.reshape(-1), order[n_full * batch_size:]])
+    elif shuffle:
+        order = np.random.permutation(num_samples)
+    else:
+        order = np.arange(num_samples)
+    order = order.astype(np.int32)
+    n_full = num_samples // batch_size
+    full = order[: n_full * batch_size].reshape(n_full, batch_size)
+    chunks = []
+    for start in range(0, n_full, chunk_size):
+        block = full[start:start + chunk_size]
+        n_valid = block.shape[0]
+        if n_valid < chunk_size:
+            block = np.concatenate([block, np.repeat(block[-1:], chunk_size - n_valid, axis=0)])
+        chunks.append((block, n_valid))
+    rest = order[n_full * batch_size:]
+    return chunks, (rest[None, :] if rest.size else None)
+
+
+def chunk_size_for(n_full, steps_per_execution, per_batch_hooks, verbose):
+    """How many steps one compiled call runs.
+
+    Whole epochs run as one call unless a callback needs per-batch hooks (then `steps_per_execution`, as
+    Keras) or a live progress bar is shown (then at most ~64 steps per call, evenly sized, so the bar moves
+    while the overhead stays near the one-call-per-epoch floor).
+    """
+    if n_full == 0:
+        return 1
+    if per_batch_hooks:
+        return max(1, min(steps_per_execution, n_full))
+    if verbose == 1 and n_full > 64:
+        n_chunks = math.ceil(n_full / max(64, steps_per_execution))
+        return math.ceil(n_full / n_chunks)
+    return n_full

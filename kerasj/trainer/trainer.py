@@ -1,0 +1,435 @@
+"""compile / fit / evaluate / predict: the Keras training contract on compiled JAX steps.
+
+The step methods (`train_step`, `test_step`, `predict_step`) are ordinary stateful Keras code and may be
+overridden. `fit` runs them inside pure programs (kerasj.trainer.steps) that scan many steps per compiled
+call over device-resident data, so small models pay no Python cost per batch.
+
+    >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    >>> history = model.fit(x, y, batch_size=64, epochs=5, validation_split=0.1)
+    >>> model.evaluate(x_test, y_test)
+"""
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from kerasj.trainer import data as data_utils
+from kerasj.trainer.compile_utils import CompileLoss, CompileMetrics
+from kerasj.trainer.steps import StepProgram
+from kerasj.transforms import value_and_grad
+from kerasj.variables import StateScope
+
+
+def _unique(variables):
+    out, seen = [], set()
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+def _to_python(logs):
+    return {k: float(v) if np.ndim(v) == 0 else np.asarray(v) for k, v in logs.items()}
+
+
+def _struct(tree):
+    return jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(tuple(a.shape), a.dtype), tree)
+
+
+class Trainer:
+    """Training and inference methods mixed into Model."""
+
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = None
+        self.loss = None
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = None
+        self.stop_training = False
+        self.history = None
+        self.steps_per_execution = 1
+        self._run_eagerly = False
+        self._programs = {}
+        self._checked_signatures = set()
+
+    # -- compile ------------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
+        """Configure the model for training.
+
+        Args:
+            optimizer: name ("adam", "sgd"), optimizer instance, or an `optax.GradientTransformation`.
+            loss: name, function, Loss instance, or a list/dict with one per output.
+            loss_weights: scalar weights per output loss (list or dict).
+            metrics: names, functions or Metric instances ("accuracy" is resolved from the output shapes).
+            weighted_metrics: metrics that use `sample_weight`/`class_weight`.
+            run_eagerly: run steps op by op without jit, for debugging.
+            steps_per_execution: steps per compiled call when callbacks need per-batch hooks.
+        """
+        from kerasj import losses as losses_module
+        from kerasj import metrics as metrics_module
+        from kerasj import optimizers
+        self.optimizer = optimizers.get(optimizer)
+        for spec in jax.tree_util.tree_leaves(loss, is_leaf=lambda s: not isinstance(s, (list, tuple, dict))):
+            if spec is not None:
+                losses_module.get(spec)  # unknown names fail here, listing the valid ones
+        for spec in (metrics, weighted_metrics):
+            for ident in jax.tree_util.tree_leaves(spec, is_leaf=lambda s: not isinstance(s, (list, tuple, dict))):
+                if isinstance(ident, str) and ident.lower() not in ("accuracy", "acc"):
+                    metrics_module.get(ident)
+        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ValueError(f"compile: steps_per_execution must be a positive int; received {steps_per_execution!r}")
+        self.loss = loss
+        self.loss_weights = loss_weights
+        self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
+        self._compile_metrics = (CompileMetrics(metrics, weighted_metrics)
+                                 if (metrics or weighted_metrics) else None)
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._run_eagerly = bool(run_eagerly) or jit_compile is False
+        self.steps_per_execution = steps_per_execution
+        self.jit_compile = jit_compile
+        self._programs = {}
+        self.compiled = True
+
+    @property
+    def run_eagerly(self):
+        return self._run_eagerly
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        self._run_eagerly = bool(value)
+        self._programs = {}
+
+    # -- metrics ------------------------------------------------------------------------------------
+    @property
+    def metrics(self):
+        """The loss tracker, the compiled metrics, and Metric objects held as attributes."""
+        from kerasj import metrics as metrics_module
+        out = []
+        if self._loss_tracker is not None:
+            out.append(self._loss_tracker)
+        if self._compile_metrics is not None:
+            out.append(self._compile_metrics)
+        if self._compile_loss is not None:
+            out.extend(t for t in self._compile_loss.trackers if t is not None)
+        for value in self.__dict__.values():
+            if isinstance(value, metrics_module.Metric) and all(value is not m for m in out):
+                out.append(value)
+        return out
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    def get_metrics_result(self):
+        """Current results of all metrics as a dict (what train_step returns as logs)."""
+        logs = {}
+        for m in self.metrics:
+            result = m.result()
+            if isinstance(result, dict):
+                logs.update(result)
+            else:
+                logs[m.name] = result
+        return logs
+
+    def _ordered_values(self, logs):
+        """Log values as Keras lists them: loss, per-output losses, compiled metrics in compile order, then
+        anything else sorted by name."""
+        order = ["loss"]
+        if self._compile_loss is not None:
+            order += [t.name for t in self._compile_loss.trackers if t is not None]
+        if self._compile_metrics is not None:
+            order += [m.name for m in self._compile_metrics.metrics]
+        order += [m.name for m in self.metrics]
+        names = [n for i, n in enumerate(order) if n in logs and n not in order[:i]]
+        names += sorted(k for k in logs if k not in names)
+        values = [logs[n] for n in names]
+        return values[0] if len(values) == 1 else values
+
+    def _metric_variables(self):
+        out = []
+        for m in self.metrics:
+            out.extend(m.variables)
+        return out
+
+    # -- the stateful steps (override these) -------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss plus every loss added with `add_loss` / weight regularizers."""
+        from kerasj import config
+        losses = []
+        if self._compile_loss is not None:
+            if not self._compile_loss.built:
+                self._compile_loss.build(self._output_names())
+            value = self._compile_loss(y, y_pred, sample_weight)
+            if value is not None:
+                losses.append(value)
+        for extra in self.losses:
+            losses.append(jnp.sum(extra).astype(config.floatx()))
+        if not losses:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        total = losses[0]
+        for value in losses[1:]:
+            total = total + value
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics and return all metric results."""
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def _track_loss(self, loss, x):
+        batch = jax.tree_util.tree_leaves(x)[0].shape[0]
+        self._loss_tracker.update_state(loss, sample_weight=batch)
+
+    def train_step(self, data):
+        """One optimisation step on a batch; returns logs. Stateful code, compiled by fit."""
+        x, y, sample_weight = data_utils.unpack_x_y_sample_weight(data)
+        trainable = self.trainable_variables
+
+        def loss_fn():
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+            return loss, y_pred
+
+        (loss, y_pred), grads = value_and_grad(loss_fn, trainable, has_aux=True)()
+        self.optimizer.apply_gradients(zip(grads, trainable))
+        self._track_loss(loss, x)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        """Loss and metrics on a batch, in inference mode; returns logs."""
+        x, y, sample_weight = data_utils.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        self._track_loss(loss, x)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        """The model's outputs on a batch, in inference mode."""
+        x, _, _ = data_utils.unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    # -- preparation ---------------------------------------------------------------------------------
+    def _output_names(self):
+        graph = getattr(self, "_graph", None)
+        if graph is None:
+            return ["output"]
+        if isinstance(graph.outputs, dict):
+            return list(graph.outputs.keys())
+        return [t._keras_history[0].name for t in graph.output_tensors]
+
+    def _assert_compiled(self, what):
+        if not self.compiled:
+            raise ValueError(f"You must call `compile()` before using the model for {what}.")
+
+    def _prepare(self, batch_struct, training):
+        """Build the model, losses, metrics and optimizer for batches like `batch_struct`, and check that
+        the model accepts them, all before anything is compiled."""
+        x, y, _ = data_utils.unpack_x_y_sample_weight(batch_struct)
+        key = (jax.tree_util.tree_structure(x), tuple((tuple(a.shape[1:]), str(a.dtype))
+                                                        for a in jax.tree_util.tree_leaves(x)))
+        if not self.built:
+            self.build_from_spec(x)
+        if key not in self._checked_signatures:
+            def forward(x):
+                with StateScope():
+                    out = self(x, training=False)
+                self._clear_losses()
+                return out
+            self._y_pred_struct = jax.eval_shape(forward, x)
+            self._checked_signatures.add(key)
+        if y is None:
+            return
+        if self._compile_loss is not None and not self._compile_loss.built:
+            self._compile_loss.build(self._output_names())
+        if self._compile_metrics is not None and not self._compile_metrics.built:
+            y_pred = self._y_pred_struct
+            n_out = len(jax.tree_util.tree_leaves(y_pred))
+            if len(jax.tree_util.tree_leaves(y)) != n_out:
+                raise ValueError(f"The model has {n_out} outputs but {len(jax.tree_util.tree_leaves(y))} target "
+                                 "arrays were given.")
+            self._compile_metrics.build(self._output_names(), y, y_pred)
+        if training and self.optimizer is not None and not getattr(self.optimizer, "built", False):
+            self.optimizer.build(self.trainable_variables)
+
+    def _state_variables(self, training):
+        variables = list(self.variables)
+        if training:
+            variables += list(self.optimizer.variables)
+        variables += self._metric_variables()
+        return _unique(variables)
+
+    def _program(self, kind):
+        training = kind == "train"
+        state_vars = self._state_variables(training) if kind != "predict" else _unique(self.variables)
+        key = (kind, tuple(id(v) for v in state_vars), tuple(v.trainable for v in state_vars), self._run_eagerly,
+               type(self).train_step, type(self).test_step, type(self).predict_step)
+        program = self._programs.get(kind)
+        if program is None or program.key != key:
+            step = {"train": self.train_step, "test": self.test_step, "predict": self.predict_step}[kind]
+            program = StepProgram(state_vars, step, stack_outputs=kind == "predict",
+                                  jit=not self._run_eagerly, cleanup=self._clear_losses)
+            program.key = key
+            self._programs[kind] = program
+        return program
+
+    # -- fit -----------------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        """Train for `epochs` epochs; returns a History whose `.history` maps log names to per-epoch values."""
+        from kerasj.callbacks import CallbackList
+        self._assert_compiled("training (fit)")
+        if not data_utils.is_array_data(x) or not data_utils.is_array_data(y):
+            raise TypeError("fit: x and y must be arrays (numpy or jax), or lists/dicts of arrays; received "
+                            f"x of type {type(x).__name__}.")
+        if y is None:
+            raise ValueError("fit: `y` (the targets) is required when `x` is an array.")
+        batch_size = 32 if batch_size is None else batch_size
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"fit: batch_size must be a positive int; received {batch_size!r}")
+        if class_weight is not None:
+            sample_weight = data_utils.class_weight_to_sample_weight(y, class_weight, sample_weight)
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = data_utils.split_arrays(x, y, sample_weight, validation_split)
+        train = data_utils.ArrayData(x, y, sample_weight)
+        val = None
+        if validation_data is not None:
+            val = data_utils.ArrayData(*data_utils.unpack_x_y_sample_weight(tuple(validation_data)))
+        self._prepare(_struct(train.batch()), training=True)
+        if val is not None:
+            self._prepare(_struct(val.batch()), training=False)
+        verbose = 1 if verbose == "auto" else verbose
+        steps = math.ceil(train.num_samples / batch_size)
+        callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                                 verbose=verbose, epochs=epochs, steps=steps)
+        per_batch = callbacks.needs_batch_hooks()
+        chunk = data_utils.chunk_size_for(train.num_samples // batch_size, self.steps_per_execution, per_batch,
+                                          verbose)
+        program = self._program("train")
+        data = train.batch()
+        self.stop_training = False
+        callbacks.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            chunks, rest = data_utils.epoch_index_plan(train.num_samples, batch_size, shuffle, chunk)
+            plan = chunks + ([(rest, 1)] if rest is not None else [])
+            step = 0
+            for indices, n_valid in plan:
+                callbacks.on_train_batch_begin(step)
+                step_logs = program(data, jnp.asarray(indices), n_valid)
+                step += n_valid
+                callbacks.on_train_batch_end(step - 1, step_logs)
+                if self.stop_training:
+                    break
+            logs = _to_python(step_logs)
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_data(val, validation_batch_size or batch_size, callbacks)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callbacks.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        callbacks.on_train_end(logs)
+        return self.history
+
+    # -- evaluate --------------------------------------------------------------------------------------
+    def _evaluate_data(self, arrays, batch_size, callbacks):
+        self.reset_metrics()
+        program = self._program("test")
+        callbacks.on_test_begin()
+        chunks, rest = data_utils.epoch_index_plan(arrays.num_samples, batch_size, False, max(
+            1, arrays.num_samples // batch_size))
+        plan = chunks + ([(rest, 1)] if rest is not None else [])
+        data, logs, step = arrays.batch(), {}, 0
+        for indices, n_valid in plan:
+            callbacks.on_test_batch_begin(step)
+            logs = program(data, jnp.asarray(indices), n_valid)
+            step += n_valid
+            callbacks.on_test_batch_end(step - 1, logs)
+        logs = _to_python(logs)
+        callbacks.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        """Loss and metrics on the given data: a scalar, a list in `metrics_names` order, or a dict."""
+        from kerasj.callbacks import CallbackList
+        self._assert_compiled("evaluation (evaluate)")
+        if not data_utils.is_array_data(x) or not data_utils.is_array_data(y):
+            raise TypeError("evaluate: x and y must be arrays (numpy or jax), or lists/dicts of arrays.")
+        batch_size = 32 if batch_size is None else batch_size
+        arrays = data_utils.ArrayData(x, y, sample_weight)
+        self._prepare(_struct(arrays.batch()), training=False)
+        verbose = 1 if verbose == "auto" else verbose
+        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                                 steps=math.ceil(arrays.num_samples / batch_size))
+        logs = self._evaluate_data(arrays, batch_size, callbacks)
+        return logs if return_dict else self._ordered_values(logs)
+
+    # -- predict ---------------------------------------------------------------------------------------
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Model outputs for all samples in `x`, as numpy arrays (batched, in inference mode)."""
+        from kerasj.callbacks import CallbackList
+        if not data_utils.is_array_data(x):
+            raise TypeError("predict: x must be an array (numpy or jax), or a list/dict of arrays.")
+        batch_size = 32 if batch_size is None else batch_size
+        arrays = data_utils.ArrayData(x)
+        self._prepare(_struct(arrays.batch()), training=False)
+        verbose = 1 if verbose == "auto" else verbose
+        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                                 steps=math.ceil(arrays.num_samples / batch_size))
+        program = self._program("predict")
+        callbacks.on_predict_begin()
+        n_full = arrays.num_samples // batch_size
+        chunks, rest = data_utils.epoch_index_plan(arrays.num_samples, batch_size, False, max(1, n_full))
+        pieces, step = [], 0
+        data = arrays.batch()
+        for indices, n_valid in chunks + ([(rest, 1)] if rest is not None else []):
+            callbacks.on_predict_batch_begin(step)
+            outs = program(data, jnp.asarray(indices), n_valid)
+            outs = jax.tree_util.tree_map(lambda o: o[:n_valid].reshape((-1,) + o.shape[2:]), outs)
+            pieces.append(outs)
+            step += n_valid
+            callbacks.on_predict_batch_end(step - 1, {"outputs": outs})
+        result = jax.tree_util.tree_map(lambda *parts: np.concatenate([np.asarray(p) for p in parts]), *pieces)
+        callbacks.on_predict_end()
+        return result
+
+    # -- single batches --------------------------------------------------------------------------------
+    def _one_batch(self, kind, x, y=None, sample_weight=None):
+        arrays = data_utils.ArrayData(x, y, sample_weight)
+        self._prepare(_struct(arrays.batch()), training=kind == "train")
+        indices = np.arange(arrays.num_samples, dtype=np.int32)[None, :]
+        return self._program(kind)(arrays.batch(), jnp.asarray(indices), 1)
+
+    def _format_logs(self, logs, return_dict):
+        logs = _to_python(logs)
+        return logs if return_dict else self._ordered_values(logs)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One training step on exactly this batch; returns the logs (metrics accumulate across calls)."""
+        self._assert_compiled("training (train_on_batch)")
+        if class_weight is not None:
+            sample_weight = data_utils.class_weight_to_sample_weight(y, class_weight, sample_weight)
+        return self._format_logs(self._one_batch("train", x, y, sample_weight), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss and metrics on exactly this batch."""
+        self._assert_compiled("evaluation (test_on_batch)")
+        self.reset_metrics()
+        return self._format_logs(self._one_batch("test", x, y, sample_weight), return_dict)
+
+    def predict_on_batch(self, x):
+        """Model outputs on exactly this batch, as numpy arrays."""
+        outs = self._one_batch("predict", x)
+        return jax.tree_util.tree_map(lambda o: np.asarray(o[0]), outs)

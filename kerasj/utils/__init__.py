@@ -1,0 +1,2 @@
+"""Utilities: seeding, progress bars, data helpers."""
+from kerasj.utils.rng_utils import set_random_seed

@@ -1,0 +1,22 @@
+"""Unique default names ("dense", "dense_1", ...) as Keras gives them."""
+import collections
+import re
+
+_counts = collections.defaultdict(int)
+
+
+def to_snake_case(name):
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def uniquify(prefix):
+    """`prefix` the first time, then `prefix_1`, `prefix_2`, ... until `clear_session()`."""
+    count = _counts[prefix]
+    _counts[prefix] += 1
+    return prefix if count == 0 else f"{prefix}_{count}"
+
+
+def clear_session():
+    """Reset default-name counters (as `keras.backend.clear_session()` does)."""
+    _counts.clear()

@@ -1,0 +1,337 @@
+"""Variable and StateScope: the one bridge between stateful Keras objects and pure JAX.
+
+Every piece of state in kerasj (layer weights, optimizer slots, metric accumulators, seed state) is a
+`Variable`. Outside any scope a Variable behaves like a mutable array. Inside a `StateScope`, reads return
+the scope's value for the Variable (often a tracer) and assignments are recorded in the scope instead of in
+the Variable, so ordinary stateful Keras code can run inside `jax.jit`, `jax.grad` or `lax.scan`:
+
+    >>> v = Variable(1.0)
+    >>> def step(x):
+    ...     with StateScope({v: x}) as scope:
+    ...         v.assign(v * 2)
+    ...         return scope.get(v)
+    >>> float(jax.jit(step)(3.0))
+    6.0
+    >>> float(v.numpy())   # the Variable itself is untouched
+    1.0
+
+No other module knows how state is traced; they read `v.value` (or pass `v` to jax.numpy) and call `assign`.
+"""
+import threading
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from kerasj import config
+
+_local = threading.local()
+_name_local = threading.local()
+
+
+def _scope_stack():
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    return stack
+
+
+def current_scope():
+    """The innermost active StateScope, or None."""
+    stack = _scope_stack()
+    return stack[-1] if stack else None
+
+
+class StateScope:
+    """Maps Variables to values for the duration of a `with` block.
+
+    Reads of a Variable look in the innermost scope that holds it, then outward, then at the Variable
+    itself. Assignments always go to the innermost scope. `values(variables)` returns the current value of
+    each given Variable as seen from this scope, which is how a pure step collects its new state.
+
+    Args:
+        state: a dict `{Variable: value}` or an iterable of `(Variable, value)` pairs.
+    """
+
+    def __init__(self, state=None):
+        self._values = {}
+        self._vars = {}
+        if state is not None:
+            items = state.items() if isinstance(state, dict) else state
+            for var, value in items:
+                self._values[id(var)] = value
+                self._vars[id(var)] = var
+
+    def __enter__(self):
+        _scope_stack().append(self)
+        return self
+
+    def __exit__(self, *exc):
+        stack = _scope_stack()
+        if not stack or stack[-1] is not self:
+            raise RuntimeError("StateScope exited out of order.")
+        stack.pop()
+        return False
+
+    def __contains__(self, var):
+        return id(var) in self._values
+
+    def get(self, var):
+        """The value of `var` as seen from inside this scope."""
+        if id(var) in self._values:
+            return self._values[id(var)]
+        stack = _scope_stack()
+        if self in stack:
+            for scope in reversed(stack[: stack.index(self)]):
+                if id(var) in scope._values:
+                    return scope._values[id(var)]
+        return var._value
+
+    def set(self, var, value):
+        self._values[id(var)] = value
+        self._vars[id(var)] = var
+
+    def values(self, variables):
+        """Current values of `variables`, as a list in the same order."""
+        return [self.get(v) for v in variables]
+
+    def items(self):
+        """(Variable, value) for every Variable this scope holds, in insertion order."""
+        return [(self._vars[k], v) for k, v in self._values.items()]
+
+
+def _is_tracer(x):
+    return isinstance(x, jax.core.Tracer)
+
+
+def standardize_dtype(dtype):
+    """A dtype name string ("float32") from any dtype-like; None gives floatx()."""
+    if dtype is None:
+        return config.floatx()
+    if hasattr(dtype, "name") and not isinstance(dtype, str) and hasattr(dtype, "itemsize"):
+        return dtype.name
+    if isinstance(dtype, str):
+        if dtype in ("float", "double"):
+            return {"float": "float32", "double": "float64"}[dtype]
+        return jnp.dtype(dtype).name
+    return jnp.dtype(dtype).name
+
+
+def _name_stack():
+    stack = getattr(_name_local, "stack", None)
+    if stack is None:
+        stack = _name_local.stack = []
+    return stack
+
+
+class name_scope:
+    """Prefix for the `path` of Variables created inside it (layers open one while they build)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        _name_stack().append(self.name)
+        return self
+
+    def __exit__(self, *exc):
+        _name_stack().pop()
+        return False
+
+
+def current_path():
+    return "/".join(_name_stack())
+
+
+class Variable:
+    """A named, mutable array; the unit of state in kerasj.
+
+    Args:
+        initializer: an array-like initial value, or a callable `(shape, dtype) -> array`
+            (e.g. an initializer from `kerasj.initializers`) used with `shape`.
+        shape: required when `initializer` is a callable.
+        dtype: defaults to the value's dtype for arrays, floatx() otherwise.
+        trainable: whether optimizers should update it.
+        name: the last part of `path`.
+
+    Example:
+        >>> v = Variable(jnp.zeros(3), name="bias")
+        >>> v.assign_add(jnp.ones(3))
+        >>> jnp.sum(v)   # usable directly in jax.numpy
+        Array(3., dtype=float32)
+    """
+
+    def __init__(self, initializer, shape=None, dtype=None, trainable=True, autocast=True,
+                 aggregation="none", synchronization="auto", name=None, constraint=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"Variable got unexpected keyword arguments: {sorted(kwargs)}")
+        name = name or "variable"
+        if not isinstance(name, str) or "/" in name:
+            raise ValueError(f"Variable name must be a string without '/'; received name={name!r}")
+        self.name = name
+        parent = current_path()
+        self.path = f"{parent}/{name}" if parent else name
+        self.trainable = bool(trainable)
+        self.autocast = autocast
+        self.aggregation = aggregation
+        self.synchronization = synchronization
+        self.constraint = constraint
+        # Initial values are computed eagerly even when a layer is first built inside a traced function,
+        # so no tracer ever becomes a Variable's stored value.
+        with jax.ensure_compile_time_eval():
+            if callable(initializer) and not hasattr(initializer, "__array__") and not isinstance(
+                    initializer, Variable):
+                if shape is None:
+                    raise ValueError(f"Variable '{name}': `shape` is required when the initializer is a callable.")
+                self._dtype = standardize_dtype(dtype)
+                value = initializer(tuple(shape), self._dtype)
+            else:
+                if isinstance(initializer, Variable):
+                    initializer = initializer.value
+                if dtype is None:
+                    arr = jnp.asarray(initializer)
+                    if jnp.issubdtype(arr.dtype, jnp.floating) and not hasattr(initializer, "dtype"):
+                        arr = arr.astype(config.floatx())
+                    self._dtype = arr.dtype.name
+                else:
+                    self._dtype = standardize_dtype(dtype)
+                value = initializer
+            value = jnp.asarray(value, dtype=self._dtype)
+        if _is_tracer(value):
+            raise ValueError(f"Variable '{name}' cannot be initialized from a traced value; "
+                             "create it outside jitted code or from a concrete array.")
+        if shape is not None and tuple(value.shape) != tuple(shape):
+            raise ValueError(f"Variable '{name}': initial value has shape {tuple(value.shape)}, "
+                             f"expected shape {tuple(shape)}.")
+        self._value = value
+
+    # -- reading -------------------------------------------------------------------------------
+    @property
+    def value(self):
+        scope = current_scope()
+        if scope is not None:
+            return scope.get(self)
+        return self._value
+
+    @property
+    def shape(self):
+        return tuple(self._value.shape)
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def numpy(self):
+        value = self.value
+        if _is_tracer(value):
+            raise ValueError(f"Variable '{self.path}' holds a traced value here; numpy() works only "
+                             "outside compiled code.")
+        return np.asarray(value)
+
+    def __jax_array__(self):
+        return self.value
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.numpy()
+        return out.astype(dtype) if dtype is not None else out
+
+    # -- writing -------------------------------------------------------------------------------
+    def _convert(self, value):
+        if isinstance(value, Variable):
+            value = value.value
+        value = jnp.asarray(value, dtype=self._dtype)
+        if tuple(value.shape) != self.shape:
+            raise ValueError(f"Cannot assign a value of shape {tuple(value.shape)} to variable "
+                             f"'{self.path}' of shape {self.shape}.")
+        return value
+
+    def assign(self, value):
+        value = self._convert(value)
+        scope = current_scope()
+        if scope is not None:
+            scope.set(self, value)
+        else:
+            if _is_tracer(value):
+                raise ValueError(
+                    f"Assigning a traced value to variable '{self.path}' outside a StateScope would leak the "
+                    "tracer. Wrap the function in kerasj.function (stateful jit) instead of jax.jit.")
+            self._value = value
+        return value
+
+    def assign_add(self, value):
+        return self.assign(self.value + (value.value if isinstance(value, Variable) else value))
+
+    def assign_sub(self, value):
+        return self.assign(self.value - (value.value if isinstance(value, Variable) else value))
+
+    def _set_value_unchecked(self, value):
+        """Reference swap after a compiled step: the value already has the right shape and dtype."""
+        self._value = value
+
+    # -- python protocol ---------------------------------------------------------------------------
+    def __repr__(self):
+        try:
+            shown = np.asarray(self._value)
+        except Exception:
+            shown = "<traced>"
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={shown}>"
+
+    __hash__ = object.__hash__
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __bool__(self):
+        return bool(self.value)
+
+    def __float__(self):
+        return float(self.value)
+
+    def __int__(self):
+        return int(self.value)
+
+    def __getitem__(self, idx):
+        return self.value[idx]
+
+    def __iter__(self):
+        return iter(self.value)
+
+    def astype(self, dtype):
+        return self.value.astype(dtype)
+
+    @property
+    def T(self):
+        return self.value.T
+
+
+def _unwrap(x):
+    return x.value if isinstance(x, Variable) else x
+
+
+def _binary(op, reflected=False):
+    if reflected:
+        return lambda self, other: op(_unwrap(other), self.value)
+    return lambda self, other: op(self.value, _unwrap(other))
+
+
+import operator as _op  # noqa: E402  (kept next to its only use)
+
+for _name, _fn in [("add", _op.add), ("sub", _op.sub), ("mul", _op.mul), ("truediv", _op.truediv),
+                   ("floordiv", _op.floordiv), ("mod", _op.mod), ("pow", _op.pow), ("matmul", _op.matmul),
+                   ("and", _op.and_), ("or", _op.or_), ("xor", _op.xor)]:
+    setattr(Variable, f"__{_name}__", _binary(_fn))
+    setattr(Variable, f"__r{_name}__", _binary(_fn, reflected=True))
+for _name, _fn in [("lt", _op.lt), ("le", _op.le), ("gt", _op.gt), ("ge", _op.ge), ("eq", _op.eq),
+                   ("ne", _op.ne)]:
+    setattr(Variable, f"__{_name}__", _binary(_fn))
+for _name, _fn in [("neg", _op.neg), ("pos", _op.pos), ("abs", _op.abs), ("invert", _op.invert)]:
+    setattr(Variable, f"__{_name}__", (lambda f: lambda self: f(self.value))(_fn))
+Variable.__hash__ = object.__hash__  # __eq__ is elementwise (as in Keras); identity keeps it hashable
+
+# A Variable flattens to its current value, so jax.numpy functions, jax.jit and jax.grad accept it
+# directly; unflattening yields a plain array (grads with respect to a Variable are arrays).
+jax.tree_util.register_pytree_node(Variable, lambda v: ((v.value,), None), lambda _, children: children[0])
