@@ -36,6 +36,19 @@ def _scope_stack():
     return stack
 
 
+# Bumped whenever Layers or Variables are created or re-attached, so cached variable lists (looked up on
+# every fit/predict call) can tell that the model's structure may have changed.
+_structure_version = [0]
+
+
+def structure_version():
+    return _structure_version[0]
+
+
+def bump_structure_version():
+    _structure_version[0] += 1
+
+
 def current_scope():
     """The innermost active StateScope, or None."""
     stack = _scope_stack()
@@ -204,6 +217,7 @@ class Variable:
             raise ValueError(f"Variable '{name}': initial value has shape {tuple(value.shape)}, "
                              f"expected shape {tuple(shape)}.")
         self._value = value
+        bump_structure_version()
 
     # -- reading -------------------------------------------------------------------------------
     @property

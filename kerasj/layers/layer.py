@@ -24,7 +24,7 @@ from kerasj.layers.input_spec import assert_input_compatibility
 from kerasj.random import SeedGenerator
 from kerasj.symbolic import KerasTensor, Node, any_symbolic, compute_output_spec
 from kerasj.utils.naming import to_snake_case, uniquify
-from kerasj.variables import Variable, name_scope, standardize_dtype
+from kerasj.variables import Variable, bump_structure_version, name_scope, standardize_dtype, structure_version
 
 _call_local = threading.local()
 
@@ -71,7 +71,9 @@ class Layer:
 
     # Attributes that hold bookkeeping, never tracked as children.
     _UNTRACKED = frozenset({"_inbound_nodes", "_losses", "_own_variables", "_regularized",
-                            "_build_shapes", "input_spec", "_call_signature"})
+                            "_build_shapes", "input_spec", "_call_signature", "_collect_cache",
+                            "_children_cache", "_call_sig_cache", "_checked_signatures", "_programs",
+                            "_batch_input_shape", "_y_pred_struct"})
 
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None,
                  **kwargs):
@@ -80,6 +82,7 @@ class Layer:
         if unknown:
             raise TypeError(f"{type(self).__name__}: unrecognized keyword arguments {sorted(unknown)}")
         object.__setattr__(self, "_own_variables", [])
+        bump_structure_version()
         self._inbound_nodes = []
         self._losses = []
         self._regularized = []  # (variable, regularizer) pairs from add_weight
@@ -108,6 +111,8 @@ class Layer:
 
     # -- attribute tracking ---------------------------------------------------------------------------
     def __setattr__(self, name, value):
+        if name not in self._UNTRACKED and isinstance(value, (Layer, Variable, SeedGenerator, list, tuple, dict)):
+            bump_structure_version()
         if isinstance(value, Variable) and "_own_variables" in self.__dict__ and name not in self._UNTRACKED:
             if not any(v is value for v in self._own_variables):
                 self._own_variables.append(value)
@@ -121,7 +126,17 @@ class Layer:
 
     def _tracked_children(self):
         """Sub-layers and seed generators reachable from attributes (also inside lists, tuples and dicts),
-        in attribute order; found afresh each time so containers mutated after assignment count too."""
+        in attribute order. Cached until the structure version changes (any Layer or Variable created or
+        attached), so lists filled after assignment with newly made layers are seen."""
+        cache = self.__dict__.get("_children_cache")
+        version = structure_version()
+        if cache is not None and cache[0] == version:
+            return cache[1]
+        found = self._find_children()
+        self.__dict__["_children_cache"] = (version, found)
+        return found
+
+    def _find_children(self):
         found, seen = [], set()
 
         def visit(value, depth=0):
@@ -175,6 +190,18 @@ class Layer:
 
     # -- weights ------------------------------------------------------------------------------------
     def _collect(self, with_state):
+        cache = self.__dict__.get("_collect_cache")
+        version = structure_version()
+        if cache is not None and cache[0] == version and with_state in cache[1]:
+            return list(cache[1][with_state])
+        if cache is None or cache[0] != version:
+            cache = (version, {})
+            self.__dict__["_collect_cache"] = cache
+        out = self._collect_uncached(with_state)
+        cache[1][with_state] = out
+        return list(out)
+
+    def _collect_uncached(self, with_state):
         out, seen = [], set()
 
         def add(v):
@@ -229,6 +256,7 @@ class Layer:
         # weights created non-trainable (moving statistics) stay non-trainable when unfrozen.
         value = bool(value)
         self._trainable = value
+        bump_structure_version()
         for v in self._own_variables:
             if getattr(v, "_created_trainable", v.trainable):
                 v._created_trainable = True

@@ -12,7 +12,7 @@ from kerasj.layers.input_layer import InputLayer
 from kerasj.layers.layer import Layer
 from kerasj.models.model import Model
 from kerasj.symbolic import KerasTensor
-from kerasj.variables import name_scope
+from kerasj.variables import bump_structure_version, name_scope
 
 
 class Sequential(Model):
@@ -45,6 +45,7 @@ class Sequential(Model):
                     and getattr(layer, "_batch_input_shape", None) is not None):
                 self._input_layer = InputLayer(batch_shape=layer._batch_input_shape)
             self._stack.append(layer)
+        bump_structure_version()
         if rebuild:
             self._maybe_build_graph()
 
@@ -53,6 +54,7 @@ class Sequential(Model):
         if not self._stack:
             raise ValueError("Sequential.pop(): there are no layers in the model.")
         layer = self._stack.pop()
+        bump_structure_version()
         self._graph = None
         self._functional_layers = None
         self.built = False

@@ -8,6 +8,7 @@ Chunks padded to `K` steps skip the padding with `lax.cond`, so one compiled pro
 """
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from kerasj.variables import StateScope
 
@@ -76,10 +77,10 @@ class StepProgram:
         state = tuple(v._value for v in self.state_vars)
         padded = n_valid < indices.shape[0]
         if self.jit:
-            new_state, outs = self._fn(state, data, indices, jnp.int32(n_valid), padded=padded)
+            new_state, outs = self._fn(state, data, indices, np.int32(n_valid), padded=padded)
         else:
             with jax.disable_jit():  # run_eagerly: every op runs in Python, for debugging
-                new_state, outs = self._fn(state, data, indices, jnp.int32(n_valid), padded=padded)
+                new_state, outs = self._fn(state, data, indices, np.int32(n_valid), padded=padded)
         for v, value in zip(self.state_vars, new_state):
             v._set_value_unchecked(value)
         return outs

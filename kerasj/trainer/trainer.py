@@ -327,7 +327,7 @@ class Trainer:
             step = 0
             for indices, n_valid in plan:
                 callbacks.on_train_batch_begin(step)
-                step_logs = program(data, jnp.asarray(indices), n_valid)
+                step_logs = program(data, indices, n_valid)
                 step += n_valid
                 callbacks.on_train_batch_end(step - 1, step_logs)
                 if self.stop_training:
@@ -353,7 +353,7 @@ class Trainer:
         data, logs, step = arrays.batch(), {}, 0
         for indices, n_valid in plan:
             callbacks.on_test_batch_begin(step)
-            logs = program(data, jnp.asarray(indices), n_valid)
+            logs = program(data, indices, n_valid)
             step += n_valid
             callbacks.on_test_batch_end(step - 1, logs)
         logs = _to_python(logs)
@@ -396,12 +396,13 @@ class Trainer:
         data = arrays.batch()
         for indices, n_valid in chunks + ([(rest, 1)] if rest is not None else []):
             callbacks.on_predict_batch_begin(step)
-            outs = program(data, jnp.asarray(indices), n_valid)
-            outs = jax.tree_util.tree_map(lambda o: o[:n_valid].reshape((-1,) + o.shape[2:]), outs)
+            outs = program(data, indices, n_valid)
+            outs = jax.tree_util.tree_map(lambda o: np.asarray(o)[:n_valid].reshape((-1,) + o.shape[2:]), outs)
             pieces.append(outs)
             step += n_valid
             callbacks.on_predict_batch_end(step - 1, {"outputs": outs})
-        result = jax.tree_util.tree_map(lambda *parts: np.concatenate([np.asarray(p) for p in parts]), *pieces)
+        result = pieces[0] if len(pieces) == 1 else jax.tree_util.tree_map(
+            lambda *parts: np.concatenate(parts), *pieces)
         callbacks.on_predict_end()
         return result
 
@@ -410,7 +411,7 @@ class Trainer:
         arrays = data_utils.ArrayData(x, y, sample_weight)
         self._prepare(_struct(arrays.batch()), training=kind == "train")
         indices = np.arange(arrays.num_samples, dtype=np.int32)[None, :]
-        return self._program(kind)(arrays.batch(), jnp.asarray(indices), 1)
+        return self._program(kind)(arrays.batch(), indices, 1)
 
     def _format_logs(self, logs, return_dict):
         logs = _to_python(logs)
