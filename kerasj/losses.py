@@ -313,8 +313,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     if ignore_class is not None:
         valid = labels != ignore_class
         labels = jnp.where(valid, labels, 0)
-        # Zero the ignored rows' predictions too, as Keras does, so they cannot produce NaNs.
-        y_pred = y_pred * jnp.expand_dims(valid, class_axis).astype(y_pred.dtype)
+        # Zero the ignored rows' predictions, as Keras does. `where` (not a multiply by 0) keeps their
+        # gradient exactly 0 even though the 0/0 renormalisation of an all-zero row is NaN.
+        y_pred = jnp.where(jnp.expand_dims(valid, class_axis), y_pred, 0.0)
     one_hot = jax.nn.one_hot(labels, y_pred.shape[class_axis], dtype=y_pred.dtype, axis=class_axis)
     loss = -jnp.sum(one_hot * _log_probabilities(y_pred, from_logits, class_axis), axis=class_axis)
     if valid is not None:
@@ -331,6 +332,13 @@ def _standardize_reduction(reduction, owner="Loss"):
     return reduction
 
 
+def _divide_no_nan(a, b):
+    """`a / b`, and 0 where `b == 0`: all-zero weights (or all targets ignored) give a loss of 0 and a
+    gradient of 0, not NaN."""
+    safe = jnp.where(b == 0, jnp.ones_like(b), b)
+    return jnp.where(b == 0, jnp.zeros_like(a), a / safe)
+
+
 def _apply_mask(sample_weight, mask, dtype, reduction):
     """Fold a validity mask into the sample weights. For mean-type reductions the kept entries are scaled
     by `total / valid`, so that dividing by the element count gives the mean over valid entries only."""
@@ -338,7 +346,7 @@ def _apply_mask(sample_weight, mask, dtype, reduction):
         return sample_weight
     mask = mask.astype(dtype)
     if reduction in ("mean", "sum_over_batch_size"):
-        mask = mask * (mask.size / (jnp.sum(mask) + config.epsilon()))
+        mask = mask * _divide_no_nan(jnp.asarray(mask.size, dtype), jnp.sum(mask))
     if sample_weight is None:
         return mask
     mask, sample_weight = _same_rank(mask, sample_weight.astype(dtype))
@@ -370,9 +378,7 @@ def _reduce_weighted(values, sample_weight=None, mask=None, reduction="sum_over_
         divisor = jnp.sum(sample_weight)
     else:
         divisor = jnp.asarray(values.size, values.dtype)
-    # divide_no_nan: an all-zero weight vector gives a loss of 0, not NaN.
-    safe = jnp.where(divisor == 0, jnp.ones_like(divisor), divisor)
-    return jnp.where(divisor == 0, jnp.zeros_like(total), total / safe)
+    return _divide_no_nan(total, divisor)
 
 
 # -- Loss classes --------------------------------------------------------------------------------------
@@ -390,16 +396,25 @@ class Loss:
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         self.name = name or to_snake_case(type(self).__name__)
         self.reduction = _standardize_reduction(reduction, type(self).__name__)
+        if isinstance(dtype, str) and dtype.startswith("mixed_"):
+            dtype = dtype[len("mixed_"):]  # a mixed-precision policy computes in its half-precision type
         self.dtype = dtype or config.floatx()
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        def to_array(x):
-            return _array(x, self.dtype)
-        y_pred = jax.tree_util.tree_map(to_array, y_pred)
-        y_true = jax.tree_util.tree_map(to_array, y_true)
+        y_pred = self._to_arrays(y_pred)
+        y_true = self._to_arrays(y_true)
         values = self.call(y_true, y_pred)
         mask = self._valid_mask(y_true, y_pred)
         return _reduce_weighted(values, sample_weight, mask, self.reduction, self.dtype)
+
+    def _to_arrays(self, x):
+        """`x` as an array of this loss's dtype. Nested lists of numbers become one array; dicts, and lists
+        or tuples of arrays (a custom loss over several outputs), keep their structure."""
+        if isinstance(x, dict):
+            return {k: self._to_arrays(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)) and any(hasattr(v, "shape") or isinstance(v, dict) for v in x):
+            return type(x)(self._to_arrays(v) for v in x)
+        return _array(x, self.dtype)
 
     def call(self, y_true, y_pred):
         raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred).")
@@ -453,7 +468,9 @@ class LossFunctionWrapper(Loss):
 
 
 class _BuiltinLoss(LossFunctionWrapper):
-    """A built-in loss class: its function is fixed, so the config holds only its own arguments."""
+    """A built-in loss class: its function is fixed, so the config holds only its own arguments. (All of
+    them: Keras leaves Huber's `delta` and the `axis` of CosineSimilarity and SparseCategoricalCrossentropy
+    out of their configs; kerasj keeps them so that a config round-trip rebuilds the same loss.)"""
 
     fn_for_class = None
 
@@ -612,7 +629,9 @@ class SparseCategoricalCrossentropy(_BuiltinLoss):
     mean reductions average over the remaining entries only.
 
     >>> kerasj.losses.SparseCategoricalCrossentropy()([1], [[0.2, 0.8]])   # -log(0.8)
+    >>> logits = [[0.0, 2.0], [1.0, 1.0]]
     >>> kerasj.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1)([1, -1], logits)
+    ... # only the first row counts: -log(softmax([0, 2])[1]) = 0.1269
     """
 
     fn_for_class = staticmethod(sparse_categorical_crossentropy)
@@ -630,10 +649,6 @@ class SparseCategoricalCrossentropy(_BuiltinLoss):
         if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
             y_true = jnp.squeeze(y_true, -1)
         return y_true.astype("int32") != ignore_class
-
-    def get_config(self):
-        # Keras keeps `axis` out of this config; it is kept here too so a config round-trip is exact.
-        return {**Loss.get_config(self), **self._fn_kwargs}
 
 
 # -- lookup and serialization --------------------------------------------------------------------------

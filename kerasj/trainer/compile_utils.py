@@ -30,6 +30,15 @@ def _match_to_outputs(spec, output_names, what):
     return [spec] * n
 
 
+def _as_loss(identifier):
+    """A Loss object: plain functions (and names that resolve to functions) are wrapped so they take
+    `sample_weight` and reduce over the batch like Loss classes."""
+    fn = losses_module.get(identifier)
+    if isinstance(fn, losses_module.Loss):
+        return fn
+    return losses_module.LossFunctionWrapper(fn, name=getattr(fn, "__name__", None))
+
+
 class CompileLoss:
     """Weighted sum of per-output losses. Multi-output models also track each output's (unweighted) loss
     as a metric named "<output>_loss", as Keras logs it."""
@@ -42,7 +51,7 @@ class CompileLoss:
 
     def build(self, output_names):
         entries = _match_to_outputs(self.loss, output_names, "loss")
-        self.fns = [None if e is None else losses_module.get(e) for e in entries]
+        self.fns = [None if e is None else _as_loss(e) for e in entries]
         if self.loss_weights is None:
             self.weights = [1.0] * len(entries)
         elif isinstance(self.loss_weights, dict):
@@ -93,10 +102,11 @@ def resolve_metric(identifier, y_true_shape, y_pred_shape):
             fn = metrics_module.categorical_accuracy
         return metrics_module.MeanMetricWrapper(fn, name=identifier)
     metric = metrics_module.get(identifier)
-    if isinstance(metric, metrics_module.Metric):
-        return metric
-    name = identifier if isinstance(identifier, str) else getattr(metric, "__name__", "metric")
-    return metrics_module.MeanMetricWrapper(metric, name=name)
+    if not isinstance(metric, metrics_module.Metric):
+        metric = metrics_module.MeanMetricWrapper(metric, name=getattr(metric, "__name__", "metric"))
+    if isinstance(identifier, str):
+        metric.name = identifier  # logged under the string the user wrote ("mae", not "mean_absolute_error")
+    return metric
 
 
 class CompileMetrics:

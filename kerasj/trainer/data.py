@@ -37,6 +37,23 @@ def pack_x_y_sample_weight(x, y=None, sample_weight=None):
     return (x, y, sample_weight)
 
 
+def _is_nested_numbers(x):
+    if isinstance(x, (list, tuple)):
+        return len(x) > 0 and all(_is_nested_numbers(e) for e in x)
+    return isinstance(x, (int, float, bool, np.number))
+
+
+def standardize_input(x):
+    """Plain Python lists of numbers (`[[0, 1], [1, 0]]`) become numpy arrays; structures of arrays stay."""
+    if _is_nested_numbers(x):
+        return np.asarray(x)
+    if isinstance(x, dict):
+        return {k: standardize_input(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(standardize_input(v) for v in x)
+    return x
+
+
 def _is_array_like(x):
     return isinstance(x, (np.ndarray, jax.Array)) or (hasattr(x, "__array__") and hasattr(x, "shape"))
 

@@ -288,6 +288,7 @@ class Trainer:
         """Train for `epochs` epochs; returns a History whose `.history` maps log names to per-epoch values."""
         from kerasj.callbacks import CallbackList
         self._assert_compiled("training (fit)")
+        x, y = data_utils.standardize_input(x), data_utils.standardize_input(y)
         if not data_utils.is_array_data(x) or not data_utils.is_array_data(y):
             raise TypeError("fit: x and y must be arrays (numpy or jax), or lists/dicts of arrays; received "
                             f"x of type {type(x).__name__}.")
@@ -365,6 +366,7 @@ class Trainer:
         """Loss and metrics on the given data: a scalar, a list in `metrics_names` order, or a dict."""
         from kerasj.callbacks import CallbackList
         self._assert_compiled("evaluation (evaluate)")
+        x, y = data_utils.standardize_input(x), data_utils.standardize_input(y)
         if not data_utils.is_array_data(x) or not data_utils.is_array_data(y):
             raise TypeError("evaluate: x and y must be arrays (numpy or jax), or lists/dicts of arrays.")
         batch_size = 32 if batch_size is None else batch_size
@@ -380,6 +382,7 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for all samples in `x`, as numpy arrays (batched, in inference mode)."""
         from kerasj.callbacks import CallbackList
+        x = data_utils.standardize_input(x)
         if not data_utils.is_array_data(x):
             raise TypeError("predict: x must be an array (numpy or jax), or a list/dict of arrays.")
         batch_size = 32 if batch_size is None else batch_size
@@ -408,6 +411,7 @@ class Trainer:
 
     # -- single batches --------------------------------------------------------------------------------
     def _one_batch(self, kind, x, y=None, sample_weight=None):
+        x, y = data_utils.standardize_input(x), data_utils.standardize_input(y)
         arrays = data_utils.ArrayData(x, y, sample_weight)
         self._prepare(_struct(arrays.batch()), training=kind == "train")
         indices = np.arange(arrays.num_samples, dtype=np.int32)[None, :]

@@ -1,2 +1,3 @@
 """Utilities: seeding, progress bars, data helpers."""
 from kerasj.utils.rng_utils import set_random_seed
+from kerasj.utils.progbar import Progbar

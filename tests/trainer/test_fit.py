@@ -14,17 +14,17 @@ def make_data(n=100, d=4, seed=0):
     return x, y
 
 
-def make_model(d=4, dropout=0.0):
+def make_model(d=4, dropout=0.0, lr=0.1):
     model = keras.Sequential([keras.Input((d,)), layers.Dense(8, activation="relu"), layers.Dropout(dropout),
                               layers.Dense(1, activation="sigmoid")])
-    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse", metrics=["accuracy"])
     return model
 
 
 def test_fit_returns_history_and_learns():
     keras.utils.set_random_seed(0)
     x, y = make_data(200)
-    model = make_model()
+    model = make_model(lr=0.3)
     history = model.fit(x, y, batch_size=16, epochs=30, verbose=0)
     assert set(history.history) == {"loss", "accuracy"}
     assert len(history.history["loss"]) == 30
