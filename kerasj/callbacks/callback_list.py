@@ -99,7 +99,11 @@ class CallbackList(Callback):
         When False, a training loop may run many steps per compiled call and call the batch hooks once per
         call, with the index of its last step, as Keras does with `steps_per_execution`.
         """
-        return any(overrides_batch_hooks(c) and not c._chunked_batch_hooks for c in self.callbacks)
+        cached = self.__dict__.get("_needs_batch_hooks")
+        if cached is None or cached[0] != len(self.callbacks):
+            value = any(overrides_batch_hooks(c) and not c._chunked_batch_hooks for c in self.callbacks)
+            cached = self.__dict__["_needs_batch_hooks"] = (len(self.callbacks), value)
+        return cached[1]
 
     def _call(self, hook, *args, **kwargs):
         for callback in self.callbacks:

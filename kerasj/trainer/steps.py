@@ -31,25 +31,40 @@ def _backend_donates():
 class StepProgram:
     """A compiled multi-step program over `state_vars` for `step_fn` (e.g. model.train_step).
 
-    `program(data, indices, n_valid)` runs the steps, writes the new state back into the Variables (a
-    reference swap), and returns the outputs of the last valid step — or, with `stack_outputs=True`
-    (predict), every step's outputs stacked. `trace_count` counts compilations, for tests.
+    `program(data, indices, n_valid, reset)` runs the steps, writes the new state back into the Variables
+    (a reference swap), and returns the outputs of the last valid step — or, with `stack_outputs=True`
+    (predict), every step's outputs stacked. With `reset` true, `reset_fn` (e.g. resetting the metrics at the
+    start of an epoch) runs inside the program first, so it costs no host work. `trace_count` counts
+    compilations, for tests.
     """
 
-    def __init__(self, state_vars, step_fn, stack_outputs=False, jit=True, cleanup=None):
+    def __init__(self, state_vars, step_fn, stack_outputs=False, jit=True, cleanup=None, reset_fn=None):
         self.state_vars = list(state_vars)
         self.step_fn = step_fn
         self.stack_outputs = stack_outputs
         self.cleanup = cleanup
+        self.reset_fn = reset_fn
         self.trace_count = 0
         self.jit = jit
         donate = (0,) if _backend_donates() else ()
-        self._fn = jax.jit(self._program, static_argnames=("padded",), donate_argnums=donate) if jit \
-            else self._program
+        # Two programs rather than a static argument, so that jax.jit's fast C++ dispatch path applies.
+        full = lambda state, data, indices, n_valid, reset: self._program(state, data, indices, n_valid, reset,
+                                                                          padded=False)
+        padded = lambda state, data, indices, n_valid, reset: self._program(state, data, indices, n_valid,
+                                                                            reset, padded=True)
+        if jit:
+            full, padded = jax.jit(full, donate_argnums=donate), jax.jit(padded, donate_argnums=donate)
+        self._full, self._padded = full, padded
 
-    def _program(self, state, data, indices, n_valid, padded):
+    def _program(self, state, data, indices, n_valid, reset, padded):
         self.trace_count += 1
         state_vars = self.state_vars
+
+        if self.reset_fn is not None:
+            with StateScope(zip(state_vars, state)) as scope:
+                self.reset_fn()
+                fresh = tuple(scope.values(state_vars))
+            state = tuple(jnp.where(reset, f, s) if f is not s else s for f, s in zip(fresh, state))
 
         def one_step(state, rows):
             return _run_stateful(state_vars, state, self.step_fn, _gather(data, rows))
@@ -73,14 +88,15 @@ class StepProgram:
             return state, outs
         return state, jax.tree_util.tree_map(lambda o: o[n_valid - 1], outs)
 
-    def __call__(self, data, indices, n_valid):
+    def __call__(self, data, indices, n_valid, reset=False):
         state = tuple(v._value for v in self.state_vars)
-        padded = n_valid < indices.shape[0]
+        fn = self._padded if n_valid < indices.shape[0] else self._full
+        args = (state, data, indices, np.int32(n_valid), np.bool_(reset))
         if self.jit:
-            new_state, outs = self._fn(state, data, indices, np.int32(n_valid), padded=padded)
+            new_state, outs = fn(*args)
         else:
             with jax.disable_jit():  # run_eagerly: every op runs in Python, for debugging
-                new_state, outs = self._fn(state, data, indices, np.int32(n_valid), padded=padded)
+                new_state, outs = fn(*args)
         for v, value in zip(self.state_vars, new_state):
             v._set_value_unchecked(value)
         return outs

@@ -276,7 +276,8 @@ class Trainer:
         if program is None or program.key != key:
             step = {"train": self.train_step, "test": self.test_step, "predict": self.predict_step}[kind]
             program = StepProgram(state_vars, step, stack_outputs=kind == "predict",
-                                  jit=not self._run_eagerly, cleanup=self._clear_losses)
+                                  jit=not self._run_eagerly, cleanup=self._clear_losses,
+                                  reset_fn=None if kind == "predict" else self.reset_metrics)
             program.key = key
             self._programs[kind] = program
         return program
@@ -321,14 +322,13 @@ class Trainer:
         callbacks.on_train_begin()
         logs = {}
         for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            callbacks.on_epoch_begin(epoch)
+            callbacks.on_epoch_begin(epoch)  # metrics are reset inside the epoch's first compiled call
             chunks, rest = data_utils.epoch_index_plan(train.num_samples, batch_size, shuffle, chunk)
             plan = chunks + ([(rest, 1)] if rest is not None else [])
             step = 0
             for indices, n_valid in plan:
                 callbacks.on_train_batch_begin(step)
-                step_logs = program(data, indices, n_valid)
+                step_logs = program(data, indices, n_valid, reset=step == 0)
                 step += n_valid
                 callbacks.on_train_batch_end(step - 1, step_logs)
                 if self.stop_training:
@@ -345,7 +345,6 @@ class Trainer:
 
     # -- evaluate --------------------------------------------------------------------------------------
     def _evaluate_data(self, arrays, batch_size, callbacks):
-        self.reset_metrics()
         program = self._program("test")
         callbacks.on_test_begin()
         chunks, rest = data_utils.epoch_index_plan(arrays.num_samples, batch_size, False, max(
@@ -354,7 +353,7 @@ class Trainer:
         data, logs, step = arrays.batch(), {}, 0
         for indices, n_valid in plan:
             callbacks.on_test_batch_begin(step)
-            logs = program(data, indices, n_valid)
+            logs = program(data, indices, n_valid, reset=step == 0)
             step += n_valid
             callbacks.on_test_batch_end(step - 1, logs)
         logs = _to_python(logs)
@@ -415,7 +414,7 @@ class Trainer:
         arrays = data_utils.ArrayData(x, y, sample_weight)
         self._prepare(_struct(arrays.batch()), training=kind == "train")
         indices = np.arange(arrays.num_samples, dtype=np.int32)[None, :]
-        return self._program(kind)(arrays.batch(), indices, 1)
+        return self._program(kind)(arrays.batch(), indices, 1, reset=kind == "test")
 
     def _format_logs(self, logs, return_dict):
         logs = _to_python(logs)
@@ -431,7 +430,6 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss and metrics on exactly this batch."""
         self._assert_compiled("evaluation (test_on_batch)")
-        self.reset_metrics()
         return self._format_logs(self._one_batch("test", x, y, sample_weight), return_dict)
 
     def predict_on_batch(self, x):
