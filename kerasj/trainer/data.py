@@ -62,6 +62,8 @@ def is_array_data(x):
     """True for an array or a (nested) list/tuple/dict of arrays."""
     if x is None:
         return True
+    if not isinstance(x, (list, tuple, dict)) and not _is_array_like(x):
+        return False
     leaves = jax.tree_util.tree_leaves(x)
     return bool(leaves) and all(_is_array_like(l) for l in leaves)
 
@@ -103,6 +105,95 @@ class ArrayData:
     def batch(self):
         """The whole dataset as a (x, y, sample_weight) tuple."""
         return pack_x_y_sample_weight(self.x, self.y, self.sample_weight)
+
+
+def _to_numpy(x):
+    """A batch leaf from any library (tf/torch tensors, jax or numpy arrays) as a numpy array."""
+    if isinstance(x, (np.ndarray, jax.Array)):
+        return x
+    if hasattr(x, "numpy") and not isinstance(x, np.generic):
+        x = x.numpy()
+    return np.asarray(x)
+
+
+def standardize_batch(batch):
+    """A user batch as `(x, y, sample_weight)` with numpy/jax leaves."""
+    x, y, sw = unpack_x_y_sample_weight(batch)
+    convert = lambda t: None if t is None else jax.tree_util.tree_map(_to_numpy, standardize_input(t))
+    return convert(x), convert(y), convert(sw)
+
+
+class IterableData:
+    """Batches from a Python generator, a `kerasj.utils.PyDataset`, or any iterable of batches (tf.data,
+    grain, a torch DataLoader, a list of tuples): consumed by duck typing, never imported.
+
+    `steps` limits the batches per epoch; a one-shot generator then continues where it stopped, as in Keras.
+    """
+
+    def __init__(self, source, steps=None):
+        self.source = source
+        self.steps = steps
+        self._is_pydataset = hasattr(source, "__getitem__") and hasattr(source, "__len__") and hasattr(
+            source, "on_epoch_end")
+        self._one_shot = iter(source) is source if not self._is_pydataset else False
+        self._iterator = None
+        self._peeked = None
+
+    def _next_iterator(self):
+        if self._is_pydataset:
+            return (self.source[i] for i in range(len(self.source)))
+        if self._one_shot:
+            return self.source
+        return iter(self.source)
+
+    def peek(self):
+        """The first batch (kept, and returned again by the first epoch)."""
+        if self._peeked is None:
+            self._iterator = self._next_iterator()
+            try:
+                self._peeked = standardize_batch(next(self._iterator))
+            except StopIteration:
+                raise ValueError("The data is empty: the generator or dataset yielded no batch.") from None
+        return self._peeked
+
+    def epoch(self):
+        """Yield the `(x, y, sample_weight)` batches of one epoch."""
+        if self._peeked is not None:
+            first, iterator = self._peeked, self._iterator
+            self._peeked = None
+        else:
+            first, iterator = None, (self._iterator if (self._one_shot and self.steps) else None)
+            iterator = iterator or self._next_iterator()
+        self._iterator = iterator
+        count = 0
+        if first is not None:
+            yield first
+            count += 1
+        while self.steps is None or count < self.steps:
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                break
+            yield standardize_batch(batch)
+            count += 1
+        if self._is_pydataset:
+            self.source.on_epoch_end()
+
+
+def stack_batches(batches):
+    """K same-shaped batches as one `(x, y, sw)` of K*B rows and the `[K, B]` index matrix into it."""
+    first = batches[0]
+    b = jax.tree_util.tree_leaves(first[0])[0].shape[0]
+    if len(batches) == 1:
+        data = first
+    else:
+        data = jax.tree_util.tree_map(lambda *parts: np.concatenate(parts), *batches)
+    return data, np.arange(len(batches) * b, dtype=np.int32).reshape(len(batches), b)
+
+
+def batch_signature(batch):
+    return jax.tree_util.tree_structure(batch), tuple(
+        (tuple(a.shape), str(a.dtype)) for a in jax.tree_util.tree_leaves(batch))
 
 
 def split_arrays(x, y, sample_weight, validation_split):

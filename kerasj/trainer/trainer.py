@@ -282,60 +282,160 @@ class Trainer:
             self._programs[kind] = program
         return program
 
+    # -- data ----------------------------------------------------------------------------------------
+    def _make_source(self, where, x, y=None, sample_weight=None, batch_size=None, steps=None, class_weight=None):
+        """Validate user data and wrap it: in-memory arrays become device-resident ArrayData; generators,
+        PyDatasets and other iterables of batches become IterableData."""
+        x, y = data_utils.standardize_input(x), data_utils.standardize_input(y)
+        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+            raise ValueError(f"{where}: batch_size must be a positive int; received {batch_size!r}")
+        if steps is not None and (not isinstance(steps, (int, np.integer)) or steps < 1):
+            raise ValueError(f"{where}: steps must be a positive int or None; received {steps!r}")
+        if data_utils.is_array_data(x) and x is not None:
+            if not data_utils.is_array_data(y) or not data_utils.is_array_data(sample_weight):
+                raise TypeError(f"{where}: when x is an array, y and sample_weight must be arrays too.")
+            if class_weight is not None:
+                sample_weight = data_utils.class_weight_to_sample_weight(y, class_weight, sample_weight)
+            arrays = data_utils.ArrayData(x, y, sample_weight)
+            if arrays.num_samples == 0:
+                raise ValueError(f"{where}: the data is empty (0 samples).")
+            arrays.batch_size = 32 if batch_size is None else int(batch_size)
+            arrays.steps = steps
+            return arrays
+        if x is None:
+            raise ValueError(f"{where}: no input data (x is None).")
+        if isinstance(x, (str, bytes)) or not (hasattr(x, "__iter__") or hasattr(x, "__getitem__")):
+            raise TypeError(f"{where}: x must be arrays, a generator, a kerasj.utils.PyDataset or an iterable of "
+                            f"batches; received {type(x).__name__}.")
+        if y is not None or sample_weight is not None:
+            raise ValueError(f"{where}: when x is a generator or dataset it yields the targets itself; do not "
+                             "pass y or sample_weight.")
+        if batch_size is not None:
+            raise ValueError(f"{where}: do not pass batch_size when x is a generator or dataset (its batches "
+                             "already have a size).")
+        if class_weight is not None:
+            raise ValueError(f"{where}: class_weight is supported for array data only.")
+        return data_utils.IterableData(x, steps=steps)
+
+    def _first_batch_struct(self, source):
+        if isinstance(source, data_utils.ArrayData):
+            return _struct(source.batch())
+        return _struct(source.peek())
+
+    def _num_steps(self, source):
+        if isinstance(source, data_utils.ArrayData):
+            full = math.ceil(source.num_samples / source.batch_size)
+            return min(full, source.steps) if source.steps else full
+        if source.steps:
+            return source.steps
+        try:
+            return len(source.source)
+        except TypeError:
+            return None
+
+    def _dispatches(self, source, shuffle, chunk):
+        """One epoch as compiled calls: yields `(data, indices[K, B], n_valid)`."""
+        if isinstance(source, data_utils.ArrayData):
+            chunks, rest = data_utils.epoch_index_plan(source.num_samples, source.batch_size, shuffle, chunk)
+            plan = chunks + ([(rest, 1)] if rest is not None else [])
+            data, taken = source.batch(), 0
+            for indices, n_valid in plan:
+                if source.steps is not None:
+                    if taken >= source.steps:
+                        break
+                    n_valid = min(n_valid, source.steps - taken)
+                taken += n_valid
+                yield data, indices, n_valid
+            return
+        pending, signature = [], None
+        for batch in source.epoch():
+            sig = data_utils.batch_signature(batch)
+            if pending and sig != signature:
+                yield self._stacked(pending)
+                pending = []
+            pending.append(batch)
+            signature = sig
+            if len(pending) == chunk:  # dispatch now: a later failing batch must not lose this one
+                yield self._stacked(pending)
+                pending = []
+        if pending:
+            yield self._stacked(pending)
+
+    @staticmethod
+    def _stacked(batches):
+        data, indices = data_utils.stack_batches(batches)
+        arrays = data_utils.ArrayData(*data)
+        return arrays.batch(), indices, len(batches)
+
     # -- fit -----------------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
-        """Train for `epochs` epochs; returns a History whose `.history` maps log names to per-epoch values."""
+        """Train for `epochs` epochs; returns a History whose `.history` maps log names to per-epoch values.
+
+        `x` may be arrays (numpy or jax; lists/dicts for multi-input models, dict keys matched to Input names),
+        a generator or iterable of `(x, y)` / `(x, y, sample_weight)` batches, or a `kerasj.utils.PyDataset`.
+        """
         from kerasj.callbacks import CallbackList
         self._assert_compiled("training (fit)")
+        if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"fit: epochs must be a non-negative int; received {epochs!r}")
+        if not 0 <= validation_split < 1:
+            raise ValueError(f"fit: validation_split must be in [0, 1); received {validation_split!r}")
         x, y = data_utils.standardize_input(x), data_utils.standardize_input(y)
-        if not data_utils.is_array_data(x) or not data_utils.is_array_data(y):
-            raise TypeError("fit: x and y must be arrays (numpy or jax), or lists/dicts of arrays; received "
-                            f"x of type {type(x).__name__}.")
-        if y is None:
-            raise ValueError("fit: `y` (the targets) is required when `x` is an array.")
-        batch_size = 32 if batch_size is None else batch_size
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"fit: batch_size must be a positive int; received {batch_size!r}")
-        if class_weight is not None:
-            sample_weight = data_utils.class_weight_to_sample_weight(y, class_weight, sample_weight)
         if validation_split and validation_data is None:
+            if not data_utils.is_array_data(x):
+                raise ValueError("fit: validation_split is only supported for array data; pass validation_data "
+                                 "for generators and datasets.")
             (x, y, sample_weight), validation_data = data_utils.split_arrays(x, y, sample_weight, validation_split)
-        train = data_utils.ArrayData(x, y, sample_weight)
+        train = self._make_source("fit", x, y, sample_weight, batch_size, steps_per_epoch, class_weight)
+        if isinstance(train, data_utils.ArrayData) and train.y is None and not self._custom_train_step():
+            raise ValueError("fit: `y` (the targets) is required when `x` is an array.")
         val = None
         if validation_data is not None:
-            val = data_utils.ArrayData(*data_utils.unpack_x_y_sample_weight(tuple(validation_data)))
-        self._prepare(_struct(train.batch()), training=True)
+            if isinstance(validation_data, (tuple, list)) and data_utils.is_array_data(tuple(validation_data)):
+                vx, vy, vsw = data_utils.unpack_x_y_sample_weight(tuple(validation_data))
+                val = self._make_source("fit (validation_data)", vx, vy, vsw,
+                                        validation_batch_size or batch_size, validation_steps)
+            else:
+                val = self._make_source("fit (validation_data)", validation_data, steps=validation_steps)
+        self._prepare(self._first_batch_struct(train), training=True)
         if val is not None:
-            self._prepare(_struct(val.batch()), training=False)
+            self._prepare(self._first_batch_struct(val), training=False)
         verbose = 1 if verbose == "auto" else verbose
-        steps = math.ceil(train.num_samples / batch_size)
+        steps = self._num_steps(train)
         callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                  verbose=verbose, epochs=epochs, steps=steps)
         per_batch = callbacks.needs_batch_hooks()
-        chunk = data_utils.chunk_size_for(train.num_samples // batch_size, self.steps_per_execution, per_batch,
-                                          verbose)
+        if isinstance(train, data_utils.ArrayData):
+            chunk = data_utils.chunk_size_for(train.num_samples // train.batch_size, self.steps_per_execution,
+                                              per_batch, verbose)
+        else:
+            # Batches from the host: steps_per_execution per call (as Keras), so a failing generator loses
+            # nothing already trained.
+            chunk = self.steps_per_execution
         program = self._program("train")
-        data = train.batch()
         self.stop_training = False
         callbacks.on_train_begin()
-        logs = {}
+        logs, step_logs = {}, None
         for epoch in range(initial_epoch, epochs):
             callbacks.on_epoch_begin(epoch)  # metrics are reset inside the epoch's first compiled call
-            chunks, rest = data_utils.epoch_index_plan(train.num_samples, batch_size, shuffle, chunk)
-            plan = chunks + ([(rest, 1)] if rest is not None else [])
             step = 0
-            for indices, n_valid in plan:
+            for data, indices, n_valid in self._dispatches(train, shuffle, chunk):
                 callbacks.on_train_batch_begin(step)
                 step_logs = program(data, indices, n_valid, reset=step == 0)
                 step += n_valid
                 callbacks.on_train_batch_end(step - 1, step_logs)
                 if self.stop_training:
                     break
+            if step == 0:
+                import warnings
+                warnings.warn("fit: the training data ran out (no batch in this epoch); stopping. Pass "
+                              "steps_per_epoch, or a dataset that can be iterated once per epoch.", stacklevel=2)
+                break
             logs = _to_python(step_logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_data(val, validation_batch_size or batch_size, callbacks)
+                val_logs = self._evaluate_source(val, callbacks)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -343,15 +443,17 @@ class Trainer:
         callbacks.on_train_end(logs)
         return self.history
 
+    def _custom_train_step(self):
+        return type(self).train_step is not Trainer.train_step
+
     # -- evaluate --------------------------------------------------------------------------------------
-    def _evaluate_data(self, arrays, batch_size, callbacks):
+    def _evaluate_source(self, source, callbacks):
         program = self._program("test")
         callbacks.on_test_begin()
-        chunks, rest = data_utils.epoch_index_plan(arrays.num_samples, batch_size, False, max(
-            1, arrays.num_samples // batch_size))
-        plan = chunks + ([(rest, 1)] if rest is not None else [])
-        data, logs, step = arrays.batch(), {}, 0
-        for indices, n_valid in plan:
+        logs, step = {}, 0
+        chunk = (max(1, source.num_samples // source.batch_size) if isinstance(source, data_utils.ArrayData)
+                 else self.steps_per_execution)
+        for data, indices, n_valid in self._dispatches(source, False, chunk):
             callbacks.on_test_batch_begin(step)
             logs = program(data, indices, n_valid, reset=step == 0)
             step += n_valid
@@ -362,41 +464,32 @@ class Trainer:
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
-        """Loss and metrics on the given data: a scalar, a list in `metrics_names` order, or a dict."""
+        """Loss and metrics on the given data: a scalar, a list (loss first), or a dict with return_dict=True."""
         from kerasj.callbacks import CallbackList
         self._assert_compiled("evaluation (evaluate)")
-        x, y = data_utils.standardize_input(x), data_utils.standardize_input(y)
-        if not data_utils.is_array_data(x) or not data_utils.is_array_data(y):
-            raise TypeError("evaluate: x and y must be arrays (numpy or jax), or lists/dicts of arrays.")
-        batch_size = 32 if batch_size is None else batch_size
-        arrays = data_utils.ArrayData(x, y, sample_weight)
-        self._prepare(_struct(arrays.batch()), training=False)
+        source = self._make_source("evaluate", x, y, sample_weight, batch_size, steps)
+        self._prepare(self._first_batch_struct(source), training=False)
         verbose = 1 if verbose == "auto" else verbose
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-                                 steps=math.ceil(arrays.num_samples / batch_size))
-        logs = self._evaluate_data(arrays, batch_size, callbacks)
+                                 steps=self._num_steps(source))
+        logs = self._evaluate_source(source, callbacks)
         return logs if return_dict else self._ordered_values(logs)
 
     # -- predict ---------------------------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for all samples in `x`, as numpy arrays (batched, in inference mode)."""
         from kerasj.callbacks import CallbackList
-        x = data_utils.standardize_input(x)
-        if not data_utils.is_array_data(x):
-            raise TypeError("predict: x must be an array (numpy or jax), or a list/dict of arrays.")
-        batch_size = 32 if batch_size is None else batch_size
-        arrays = data_utils.ArrayData(x)
-        self._prepare(_struct(arrays.batch()), training=False)
+        source = self._make_source("predict", x, batch_size=batch_size, steps=steps)
+        self._prepare(self._first_batch_struct(source), training=False)
         verbose = 1 if verbose == "auto" else verbose
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-                                 steps=math.ceil(arrays.num_samples / batch_size))
+                                 steps=self._num_steps(source))
         program = self._program("predict")
         callbacks.on_predict_begin()
-        n_full = arrays.num_samples // batch_size
-        chunks, rest = data_utils.epoch_index_plan(arrays.num_samples, batch_size, False, max(1, n_full))
+        chunk = (max(1, source.num_samples // source.batch_size) if isinstance(source, data_utils.ArrayData)
+                 else self.steps_per_execution)
         pieces, step = [], 0
-        data = arrays.batch()
-        for indices, n_valid in chunks + ([(rest, 1)] if rest is not None else []):
+        for data, indices, n_valid in self._dispatches(source, False, chunk):
             callbacks.on_predict_batch_begin(step)
             outs = program(data, indices, n_valid)
             outs = jax.tree_util.tree_map(lambda o: np.asarray(o)[:n_valid].reshape((-1,) + o.shape[2:]), outs)

@@ -1,3 +1,4 @@
 """Utilities: seeding, progress bars, data helpers."""
 from kerasj.utils.rng_utils import set_random_seed
 from kerasj.utils.progbar import Progbar
+from kerasj.utils.py_dataset import PyDataset
