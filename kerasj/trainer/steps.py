@@ -52,22 +52,57 @@ class StepProgram:
                                                                           padded=False)
         padded = lambda state, data, indices, n_valid, reset: self._program(state, data, indices, n_valid,
                                                                             reset, padded=True)
+        epochs = self._epochs_program
         if jit:
             full, padded = jax.jit(full, donate_argnums=donate), jax.jit(padded, donate_argnums=donate)
-        self._full, self._padded = full, padded
+            epochs = jax.jit(epochs, donate_argnums=donate)
+        self._full, self._padded, self._epochs = full, padded, epochs
+
+    def _reset(self, state, reset):
+        if self.reset_fn is None:
+            return state
+        with StateScope(zip(self.state_vars, state)) as scope:
+            self.reset_fn()
+            fresh = tuple(scope.values(self.state_vars))
+        return tuple(jnp.where(reset, f, s) if f is not s else s for f, s in zip(fresh, state))
+
+    def _one_step(self, data):
+        return lambda state, rows: _run_stateful(self.state_vars, state, self.step_fn, _gather(data, rows))
+
+    def _epochs_program(self, state, data, full_indices, rest_indices):
+        """Whole epochs in one call: `full_indices[E, S, B]` (and `rest_indices[E, r]` for a final partial
+        batch per epoch). Returns the new state and each epoch's final logs stacked along E."""
+        self.trace_count += 1
+        one_step = self._one_step(data)
+
+        def epoch(state, idx):
+            full, rest = idx
+            state = self._reset(state, True)
+            logs = None
+            if full.shape[0]:
+                state, outs = jax.lax.scan(one_step, state, full)
+                logs = jax.tree_util.tree_map(lambda o: o[-1], outs)
+            if rest is not None:
+                state, logs = one_step(state, rest)
+            return state, logs
+
+        state, logs = jax.lax.scan(epoch, state, (full_indices, rest_indices))
+        if self.cleanup is not None:
+            self.cleanup()
+        return state, logs
+
+    def run_epochs(self, data, full_indices, rest_indices):
+        """Run several epochs in one compiled call (see `_epochs_program`); returns per-epoch logs."""
+        state = tuple(v._value for v in self.state_vars)
+        new_state, logs = self._epochs(state, data, full_indices, rest_indices)
+        for v, value in zip(self.state_vars, new_state):
+            v._set_value_unchecked(value)
+        return logs
 
     def _program(self, state, data, indices, n_valid, reset, padded):
         self.trace_count += 1
-        state_vars = self.state_vars
-
-        if self.reset_fn is not None:
-            with StateScope(zip(state_vars, state)) as scope:
-                self.reset_fn()
-                fresh = tuple(scope.values(state_vars))
-            state = tuple(jnp.where(reset, f, s) if f is not s else s for f, s in zip(fresh, state))
-
-        def one_step(state, rows):
-            return _run_stateful(state_vars, state, self.step_fn, _gather(data, rows))
+        state = self._reset(state, reset)
+        one_step = self._one_step(data)
 
         if padded:
             out_shape = jax.eval_shape(lambda s, r: one_step(s, r)[1], state, indices[0])

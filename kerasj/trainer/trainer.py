@@ -34,6 +34,10 @@ def _to_python(logs):
     return {k: float(v) if np.ndim(v) == 0 else np.asarray(v) for k, v in logs.items()}
 
 
+def _to_numpy_tree(tree):
+    return jax.tree_util.tree_map(np.asarray, tree)
+
+
 def _struct(tree):
     return jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(tuple(a.shape), a.dtype), tree)
 
@@ -418,6 +422,10 @@ class Trainer:
         self.stop_training = False
         callbacks.on_train_begin()
         logs, step_logs = {}, None
+        if self._can_fuse_epochs(train, val, callbacks, verbose):
+            logs = self._fit_fused(program, train, shuffle, initial_epoch, epochs, callbacks)
+            callbacks.on_train_end(logs)
+            return self.history
         for epoch in range(initial_epoch, epochs):
             callbacks.on_epoch_begin(epoch)  # metrics are reset inside the epoch's first compiled call
             step = 0
@@ -442,6 +450,31 @@ class Trainer:
                 break
         callbacks.on_train_end(logs)
         return self.history
+
+    def _can_fuse_epochs(self, train, val, callbacks, verbose):
+        """Several epochs per compiled call are invisible to the user when nothing looks between epochs:
+        array data, no validation, nothing printed, and no callback but History."""
+        from kerasj.callbacks import History
+        return (isinstance(train, data_utils.ArrayData) and train.steps is None and val is None and verbose == 0
+                and all(isinstance(c, History) for c in callbacks.callbacks) and not self._run_eagerly)
+
+    def _fit_fused(self, program, train, shuffle, initial_epoch, epochs, callbacks):
+        n, b = train.num_samples, train.batch_size
+        n_full = n // b
+        # Bound the host-built index block (int32) to ~32 MB per call.
+        per_call = max(1, min(epochs - initial_epoch, (8 << 20) // max(1, n)))
+        logs = {}
+        for start in range(initial_epoch, epochs, per_call):
+            count = min(per_call, epochs - start)
+            plans = [data_utils.epoch_index_plan(n, b, shuffle, max(1, n_full)) for _ in range(count)]
+            full = np.stack([p[0][0][0] if p[0] else np.zeros((0, b), np.int32) for p in plans])
+            rest = np.stack([p[1][0] for p in plans]) if plans[0][1] is not None else None
+            epoch_logs = _to_numpy_tree(program.run_epochs(train.batch(), full, rest))
+            for i in range(count):
+                callbacks.on_epoch_begin(start + i)
+                logs = {k: float(v[i]) for k, v in epoch_logs.items()}
+                callbacks.on_epoch_end(start + i, logs)
+        return logs
 
     def _custom_train_step(self):
         return type(self).train_step is not Trainer.train_step

@@ -32,15 +32,42 @@ def test_fit_returns_history_and_learns():
     assert history.history["accuracy"][-1] > 0.8
 
 
+class EpochCounter(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs += 1
+
+
 def test_compiles_once_per_input_signature():
     x, y = make_data(100)  # 100 = 6 full batches of 16 + a partial batch of 4
     model = make_model()
-    model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=[EpochCounter()])
     program = model._programs["train"]
     assert program.trace_count == 2  # the full-batch chunk and the final partial batch
-    model.fit(x, y, batch_size=16, epochs=2, verbose=0)
-    assert program.trace_count == 2  # a second fit reuses both programs
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[EpochCounter()])
+    assert program.trace_count == 2  # epochs 2..N and a second fit reuse both programs
     assert int(model.optimizer.iterations.numpy()) == 5 * 7
+
+
+def test_fused_epochs_match_epoch_by_epoch_training():
+    # With nothing to look at between epochs (verbose=0, no callbacks, no validation), several epochs run
+    # in one compiled call; the host still draws each epoch's permutation in order, so results are identical.
+    x, y = make_data(100)
+    fused, stepwise = make_model(), make_model()
+    stepwise.set_weights(fused.get_weights())
+    keras.utils.set_random_seed(7)
+    h_fused = fused.fit(x, y, batch_size=16, epochs=4, verbose=0)
+    keras.utils.set_random_seed(7)
+    h_step = stepwise.fit(x, y, batch_size=16, epochs=4, verbose=0, callbacks=[EpochCounter()])
+    assert fused._programs["train"].trace_count == 1
+    np.testing.assert_allclose(h_fused.history["loss"], h_step.history["loss"], rtol=1e-5)
+    np.testing.assert_allclose(h_fused.history["accuracy"], h_step.history["accuracy"], rtol=1e-6)
+    for a, b in zip(fused.get_weights(), stepwise.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert int(fused.optimizer.iterations.numpy()) == 4 * 7
 
 
 def test_validation_split_uses_the_last_fraction_before_shuffling():
