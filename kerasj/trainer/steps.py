@@ -6,6 +6,9 @@ gathers its batch on the device, opens a StateScope mapping the Variables to the
 model's ordinary stateful `train_step` / `test_step` / `predict_step`, and carries the scope's new values.
 Chunks padded to `K` steps skip the padding with `lax.cond`, so one compiled program serves every chunk.
 """
+import signal
+import threading
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -22,6 +25,31 @@ def _run_stateful(state_vars, state, fn, batch):
         out = fn(batch)
         new_state = tuple(scope.values(state_vars))
     return new_state, out
+
+
+class _DeferInterrupt:
+    """Hold Ctrl-C until the new state is written back, so an interrupted fit leaves the Variables holding
+    the last completed step's arrays (the old ones may have been donated to the call)."""
+
+    def __enter__(self):
+        self.pending = False
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self.previous = signal.signal(signal.SIGINT, self._hold)
+            except ValueError:  # not allowed here (e.g. embedded interpreter)
+                self.previous = None
+        return self
+
+    def _hold(self, signum, frame):
+        self.pending = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        if self.pending and exc[0] is None:
+            raise KeyboardInterrupt
+        return False
 
 
 def _backend_donates():
@@ -94,10 +122,14 @@ class StepProgram:
     def run_epochs(self, data, full_indices, rest_indices):
         """Run several epochs in one compiled call (see `_epochs_program`); returns per-epoch logs."""
         state = tuple(v._value for v in self.state_vars)
-        new_state, logs = self._epochs(state, data, full_indices, rest_indices)
+        with _DeferInterrupt():
+            new_state, logs = self._epochs(state, data, full_indices, rest_indices)
+            self._write_back(new_state)
+        return logs
+
+    def _write_back(self, new_state):
         for v, value in zip(self.state_vars, new_state):
             v._set_value_unchecked(value)
-        return logs
 
     def _program(self, state, data, indices, n_valid, reset, padded):
         self.trace_count += 1
@@ -127,11 +159,11 @@ class StepProgram:
         state = tuple(v._value for v in self.state_vars)
         fn = self._padded if n_valid < indices.shape[0] else self._full
         args = (state, data, indices, np.int32(n_valid), np.bool_(reset))
-        if self.jit:
-            new_state, outs = fn(*args)
-        else:
-            with jax.disable_jit():  # run_eagerly: every op runs in Python, for debugging
+        with _DeferInterrupt():
+            if self.jit:
                 new_state, outs = fn(*args)
-        for v, value in zip(self.state_vars, new_state):
-            v._set_value_unchecked(value)
+            else:
+                with jax.disable_jit():  # run_eagerly: every op runs in Python, for debugging
+                    new_state, outs = fn(*args)
+            self._write_back(new_state)
         return outs

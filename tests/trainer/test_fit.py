@@ -276,3 +276,32 @@ def test_non_numeric_array():
     with pytest.raises(TypeError, match="numeric"):
         model.fit(x, np.zeros(4), verbose=0)
     assert weights_unchanged(model, before)
+
+
+class InterruptDuringStep(keras.Sequential):
+    """Sends Ctrl-C to this process from inside the compiled train step (through a host callback)."""
+
+    def train_step(self, data):
+        import os
+        import signal
+
+        import jax
+        logs = super().train_step(data)
+        jax.debug.callback(lambda: os.kill(os.getpid(), signal.SIGINT))
+        return logs
+
+
+def test_keyboard_interrupt_leaves_the_last_completed_step():
+    x, y = make_data(32)
+    model = InterruptDuringStep([keras.Input((4,)), layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    reference = keras.Sequential([keras.Input((4,)), layers.Dense(1)])
+    reference.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    reference.set_weights(model.get_weights())
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0, callbacks=[EpochCounter()])
+    # the interrupted call completed and its state was kept: one epoch of 4 steps, then the stop
+    reference.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert model.predict(x, verbose=0).shape == (32, 1)  # still usable
