@@ -37,17 +37,7 @@ class FunctionalGraph:
             if not isinstance(layer, InputLayer):
                 raise ValueError(f"Model inputs must come from kerasj.Input(); {t!r} was produced by a layer.")
         self.nodes = self._sort_nodes()
-        layers, seen = [], set()
-        for t in self.input_tensors:
-            layer = t._keras_history[0]
-            if id(layer) not in seen:
-                seen.add(id(layer))
-                layers.append(layer)
-        for node in self.nodes:
-            if id(node.layer) not in seen:
-                seen.add(id(node.layer))
-                layers.append(node.layer)
-        self.layers = layers
+        self.layers = self._layers_by_depth()
 
     def _sort_nodes(self):
         input_ids = {id(t) for t in self.input_tensors}
@@ -79,6 +69,51 @@ class FunctionalGraph:
         for t in self.output_tensors:
             visit(t)
         return order
+
+    def _layers_by_depth(self):
+        """Layers in Keras's order (which fixes the order of `weights`): deepest first (inputs), and within
+        one depth in the order a depth-first walk from the outputs first meets them. A node's depth is its
+        longest distance to an output."""
+        first_seen = {}
+        for index, node in enumerate(self._pre_order()):
+            first_seen.setdefault(id(node.layer), index)
+        post = self._post_order()
+        node_depth, layer_depth = {}, {}
+        for node in reversed(post):
+            depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+            node_depth[id(node)] = depth
+            layer_depth[id(node.layer)] = depth
+            for parent in node.parent_nodes:
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+        layers = {id(node.layer): node.layer for node in post}
+        return sorted(layers.values(), key=lambda l: (-layer_depth[id(l)], first_seen[id(l)]))
+
+    def _walk(self):
+        """Depth-first walk from the outputs: (pre-order of nodes, post-order of nodes)."""
+        input_ids = {id(t) for t in self.input_tensors}
+        pre, post, done = [], [], set()
+
+        def visit(tensor):
+            layer, index, _ = tensor._keras_history
+            node = layer._inbound_nodes[index]
+            if id(node) in done:
+                return
+            pre.append(node)
+            if id(tensor) not in input_ids:
+                for t in node.input_tensors:
+                    visit(t)
+            done.add(id(node))
+            post.append(node)
+
+        for t in self.output_tensors:
+            visit(t)
+        return pre, post
+
+    def _pre_order(self):
+        return self._walk()[0]
+
+    def _post_order(self):
+        return self._walk()[1]
 
     def input_names(self):
         return [t._keras_history[0].name for t in self.input_tensors]
