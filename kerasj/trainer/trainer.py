@@ -424,8 +424,7 @@ class Trainer:
         logs, step_logs = {}, None
         if self._can_fuse_epochs(train, val, callbacks, verbose):
             logs = self._fit_fused(program, train, shuffle, initial_epoch, epochs, callbacks)
-            callbacks.on_train_end(logs)
-            return self.history
+            return self._finish_fit(callbacks, logs)
         for epoch in range(initial_epoch, epochs):
             callbacks.on_epoch_begin(epoch)  # metrics are reset inside the epoch's first compiled call
             step = 0
@@ -448,6 +447,13 @@ class Trainer:
             callbacks.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        return self._finish_fit(callbacks, logs)
+
+    def _finish_fit(self, callbacks, logs):
+        # With use_ema the optimizer's moving averages become the weights, as Keras does after fit.
+        finalize = getattr(self.optimizer, "finalize_variable_values", None)
+        if finalize is not None:
+            finalize(self.trainable_weights)
         callbacks.on_train_end(logs)
         return self.history
 
