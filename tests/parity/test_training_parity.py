@@ -174,3 +174,65 @@ def test_weight_order_matches_keras_for_nested_models():
     ours.set_weights(theirs.get_weights())
     x = np.random.default_rng(4).normal(size=(3, 4)).astype(np.float32)
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=RTOL, atol=ATOL)
+
+
+# Every loss, trained 2 epochs with a partial last batch (70 = 4 x 16 + 6) and shuffle=False.
+LOSS_CASES = {
+    "mean_squared_error": ("regression", None),
+    "mean_absolute_error": ("regression", None),
+    "mean_absolute_percentage_error": ("positive", "softplus"),
+    "mean_squared_logarithmic_error": ("positive", "softplus"),
+    "binary_crossentropy": ("binary", "sigmoid"),
+    "binary_focal_crossentropy": ("binary", "sigmoid"),
+    "categorical_crossentropy": ("onehot", "softmax"),
+    "sparse_categorical_crossentropy": ("sparse", "softmax"),
+    "kl_divergence": ("distribution", "softmax"),
+    "poisson": ("counts", "softplus"),
+    "huber": ("regression", None),
+    "log_cosh": ("regression", None),
+    "hinge": ("signs", "tanh"),
+    "squared_hinge": ("signs", "tanh"),
+    "categorical_hinge": ("onehot", "softmax"),
+    "cosine_similarity": ("regression", None),
+}
+
+
+def targets(kind, labels, x):
+    rng = np.random.default_rng(5)
+    width = 3
+    return {
+        "regression": x[:, :width] * 2.0 - 0.5,
+        "positive": np.abs(x[:, :width]) + 0.5,
+        "binary": (labels % 2).astype(np.float32)[:, None] * np.ones((1, width), np.float32),
+        "onehot": np.eye(width, dtype=np.float32)[labels],
+        "sparse": labels,
+        "distribution": rng.dirichlet(np.ones(width), size=len(labels)).astype(np.float32),
+        "counts": rng.poisson(2.0, size=(len(labels), width)).astype(np.float32),
+        "signs": np.where(x[:, :width] > 0, 1.0, -1.0).astype(np.float32),
+    }[kind]
+
+
+@pytest.mark.parametrize("loss_name", sorted(LOSS_CASES))
+def test_every_loss_trains_like_keras(loss_name):
+    kind, activation = LOSS_CASES[loss_name]
+    x, labels = data(70)
+    y = targets(kind, labels, x)
+    ours, theirs = pair(out_units=3, out_activation=activation)
+    for lib, model in ((kerasj, ours), (keras, theirs)):
+        model.compile(optimizer=lib.optimizers.SGD(0.05), loss=loss_name)
+    h_ours = ours.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    h_theirs = theirs.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    np.testing.assert_allclose(h_ours.history["loss"], h_theirs.history["loss"], rtol=1e-4, atol=1e-6)
+    assert_weights_close(ours, theirs)
+    np.testing.assert_allclose(ours.evaluate(x, y, verbose=0), theirs.evaluate(x, y, verbose=0), rtol=1e-4)
+
+
+def test_use_ema_weights_after_fit_match_keras():
+    x, y = data(40)
+    ours, theirs = pair()
+    for lib, model in ((kerasj, ours), (keras, theirs)):
+        model.compile(optimizer=lib.optimizers.Adam(0.01, use_ema=True, ema_momentum=0.9),
+                      loss="sparse_categorical_crossentropy")
+    ours.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    theirs.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    assert_weights_close(ours, theirs)

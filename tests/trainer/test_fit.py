@@ -305,3 +305,21 @@ def test_keyboard_interrupt_leaves_the_last_completed_step():
     for a, b in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     assert model.predict(x, verbose=0).shape == (32, 1)  # still usable
+
+
+def test_memory_does_not_grow_across_epochs():
+    import gc
+
+    import jax
+    x, y = make_data(64)
+    model = make_model()
+    counter = EpochCounter()
+    counts = []
+
+    class Probe(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            gc.collect()
+            counts.append(len(jax.live_arrays()))
+
+    model.fit(x, y, batch_size=16, epochs=6, verbose=0, callbacks=[counter, Probe()])
+    assert counts[1:] == [counts[1]] * (len(counts) - 1), counts
