@@ -8,9 +8,12 @@
 `fn` may read any Variable; gradients are taken with respect to `variables`. Assignments `fn` makes to other
 Variables (batch-norm statistics, seed state) are kept, eagerly and inside compiled code alike.
 """
-import jax
+import functools
 
-from kerasj.variables import StateScope, Variable
+import jax
+import numpy as np
+
+from kerasj.variables import RecordingScope, StateScope, Variable, current_scope
 
 
 def _check_variables(variables, where):
@@ -74,3 +77,159 @@ def grad(fn, variables, has_aux=False):
 
     return wrapped
 
+
+
+def _is_dynamic(x):
+    return isinstance(x, (jax.Array, np.ndarray, np.generic)) and not isinstance(x, (str, bytes))
+
+
+def _static_key(x):
+    try:
+        hash(x)
+        return x
+    except TypeError:
+        return ("id", id(x))
+
+
+class _Program:
+    """The compiled form of one input signature: state Variables in, new values of written ones out."""
+
+    def __init__(self, owner, treedef, leaves, dynamic, written, read_only):
+        self.owner, self.treedef, self.leaves, self.dynamic = owner, treedef, leaves, dynamic
+        self.written, self.read_only = list(written), list(read_only)
+        self._jit()
+
+    def _jit(self):
+        donate = (0,) if jax.default_backend() != "cpu" else ()
+        self.compiled = jax.jit(self._trace, donate_argnums=donate)
+        self.out_written = None
+
+    def _trace(self, written_values, read_values, dynamic_values):
+        self.owner.trace_count += 1
+        filled = list(self.leaves)
+        for i, value in zip(self.dynamic, dynamic_values):
+            filled[i] = value
+        args, kwargs = jax.tree_util.tree_unflatten(self.treedef, filled)
+        scope = _TracingScope(list(zip(self.written, written_values)) + list(zip(self.read_only, read_values)))
+        with scope:
+            out = self.owner._fn(*args, **kwargs)
+        known = {id(v) for v in self.written}
+        # Variables this trace wrote but discovery did not see written (e.g. weights first updated on a later
+        # call) still get their new values out; the next call recompiles with them as state.
+        self.out_written = self.written + [var for k, var in scope.assigned.items() if k not in known]
+        self.missed = list(scope.missed.values())
+        out = jax.tree_util.tree_map(lambda x: x.value if isinstance(x, Variable) else x, out,
+                                     is_leaf=lambda x: isinstance(x, Variable))
+        return tuple(scope.get(v) for v in self.out_written), out
+
+    def __call__(self, dynamic_values):
+        new_values, out = self.compiled(tuple(v._value for v in self.written),
+                                        tuple(v._value for v in self.read_only), dynamic_values)
+        for var, value in zip(self.out_written, new_values):
+            var._set_value_unchecked(value)
+        if len(self.out_written) > len(self.written) or self.missed:
+            written_ids = {id(v) for v in self.out_written}
+            self.read_only = [v for v in _unique(self.read_only + self.missed) if id(v) not in written_ids]
+            self.written = list(self.out_written)
+            self._jit()
+        return out
+
+
+class _TracingScope(StateScope):
+    """Maps the known state while tracing, and notes Variables read that are not part of it (their value
+    would otherwise be frozen into the program as a constant)."""
+
+    def __init__(self, state):
+        super().__init__(state)
+        self.missed = {}
+        self.assigned = {}
+
+    def set(self, var, value):
+        self.assigned.setdefault(id(var), var)
+        super().set(var, value)
+
+    def _lookup(self, var):
+        found, value = super()._lookup(var)
+        if not found:
+            self.missed.setdefault(id(var), var)
+            return True, var._value
+        return found, value
+
+
+def _unique(variables):
+    seen, out = set(), []
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+class Function:
+    """A stateful Python function compiled with jax.jit; see `kerasj.function`."""
+
+    def __init__(self, fn, jit_compile=True):
+        self._fn = fn
+        self.jit_compile = jit_compile
+        self._programs = {}
+        self.trace_count = 0
+        functools.update_wrapper(self, fn)
+
+    def __get__(self, instance, owner):
+        # Used as a method decorator: bind like a function would, keeping one cache per instance.
+        if instance is None:
+            return self
+        key = f"__kerasj_function_{id(self)}"
+        bound = instance.__dict__.get(key)
+        if bound is None:
+            bound = Function(self._fn.__get__(instance, owner), self.jit_compile)
+            instance.__dict__[key] = bound
+        return bound
+
+    def __call__(self, *args, **kwargs):
+        if not self.jit_compile or current_scope() is not None:
+            # Inside another compiled step the function is simply part of that program.
+            return self._fn(*args, **kwargs)
+        is_leaf = lambda x: isinstance(x, Variable)
+        leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=is_leaf)
+        dynamic = [i for i, leaf in enumerate(leaves) if _is_dynamic(leaf)]
+        dynamic_set = set(dynamic)
+        key = (treedef,
+               tuple((i, tuple(np.shape(leaves[i])), str(np.result_type(leaves[i]))) for i in dynamic),
+               tuple((i, _static_key(leaf)) for i, leaf in enumerate(leaves) if i not in dynamic_set))
+        program = self._programs.get(key)
+        if program is None:
+            # First call with this signature: run eagerly while recording the Variables it touches (layers
+            # and optimizers may create theirs now); later calls run the compiled program over that state.
+            with RecordingScope() as scope:
+                out = self._fn(*args, **kwargs)
+            scope.commit()
+            written = scope.written()
+            written_ids = {id(v) for v in written}
+            read_only = [v for k, v in scope.read.items() if k not in written_ids]
+            self._programs[key] = _Program(self, treedef, leaves, dynamic, written, read_only)
+            return out
+        return program(tuple(leaves[i] for i in dynamic))
+
+
+def function(fn=None, jit_compile=True, **kwargs):
+    """Compile a Python function that reads and assigns Variables (what `@tf.function` does).
+
+    The function may call models, compute gradients with `kerasj.value_and_grad`, apply an optimizer and
+    update metrics; every Variable assignment it makes is written back after each call. Layers and
+    optimizers that create their Variables lazily work: the first call with a new input signature runs
+    eagerly and records the state, later calls with that signature run one compiled program.
+
+        >>> @kerasj.function
+        ... def train_step(x, y):
+        ...     loss, grads = kerasj.value_and_grad(lambda: loss_fn(y, model(x, training=True)),
+        ...                                         model.trainable_variables)()
+        ...     optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        ...     return loss
+
+    Arrays (numpy or jax) are traced; other arguments (Python numbers, strings, objects) are static, so a new
+    value retraces, as with tf.function. `jit_compile=False` runs the function as plain Python.
+    """
+    if fn is None:
+        return lambda f: Function(f, jit_compile=jit_compile)
+    return Function(fn, jit_compile=jit_compile)

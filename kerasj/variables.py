@@ -91,14 +91,22 @@ class StateScope:
 
     def get(self, var):
         """The value of `var` as seen from inside this scope."""
-        if id(var) in self._values:
-            return self._values[id(var)]
+        found, value = self._lookup(var)
+        if found:
+            return value
         stack = _scope_stack()
         if self in stack:
             for scope in reversed(stack[: stack.index(self)]):
-                if id(var) in scope._values:
-                    return scope._values[id(var)]
+                found, value = scope._lookup(var)
+                if found:
+                    return value
         return var._value
+
+    def _lookup(self, var):
+        key = id(var)
+        if key in self._values:
+            return True, self._values[key]
+        return False, None
 
     def set(self, var, value):
         self._values[id(var)] = value
@@ -111,6 +119,33 @@ class StateScope:
     def items(self):
         """(Variable, value) for every Variable this scope holds, in insertion order."""
         return [(self._vars[k], v) for k, v in self._values.items()]
+
+
+class RecordingScope(StateScope):
+    """An outermost scope that records which Variables are read and written while it is open.
+
+    Reads of Variables it does not hold return their own value (and are recorded); writes stay in the
+    scope until `commit()` writes them to the Variables. `kerasj.function` runs a function once under it
+    to learn the state the compiled version must carry.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.read = {}
+
+    def _lookup(self, var):
+        key = id(var)
+        if key in self._values:
+            return True, self._values[key]
+        self.read.setdefault(key, var)
+        return True, var._value
+
+    def written(self):
+        return [self._vars[k] for k in self._values]
+
+    def commit(self):
+        for var, value in self.items():
+            var.assign(value)
 
 
 def _is_tracer(x):
