@@ -143,6 +143,31 @@ class Model(Trainer, Layer):
         jax.eval_shape(run, structs)
         self.built = True
 
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False,
+                       **kwargs):
+        """Call the model with the given variable values instead of its own (Keras 3's pure form).
+
+        Returns `(outputs, non_trainable_values)` — the non-trainable values after the call, e.g. updated
+        batch-norm statistics — plus the list of losses with `return_losses=True`. No Variable changes.
+
+            >>> outputs, non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)
+        """
+        trainable = list(self.trainable_variables)
+        non_trainable = list(self.non_trainable_variables)
+        for given, own, kind in ((trainable_variables, trainable, "trainable"),
+                                 (non_trainable_variables, non_trainable, "non_trainable")):
+            if len(given) != len(own):
+                raise ValueError(f"stateless_call on '{self.name}': expected {len(own)} {kind} variable values "
+                                 f"(model.{kind}_variables), received {len(given)}.")
+        with StateScope(list(zip(trainable, trainable_variables)) + list(zip(non_trainable, non_trainable_variables))
+                        ) as scope:
+            outputs = self(*args, **kwargs)
+            new_non_trainable = scope.values(non_trainable)
+            losses = list(self.losses) if return_losses else None
+        if return_losses:
+            return outputs, new_non_trainable, losses
+        return outputs, new_non_trainable
+
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
                 layer_range=None):
         """Print a table of the model's layers, output shapes and parameter counts."""

@@ -7,6 +7,7 @@ import jax
 
 from kerasj import losses as losses_module
 from kerasj import metrics as metrics_module
+from kerasj.variables import StateScope
 
 
 def _flatten_outputs(tree):
@@ -173,3 +174,19 @@ class CompileMetrics:
 
     def result(self):
         return {m.name: m.result() for m in self.metrics}
+
+    # Keras 3's stateless metric API, so custom `train_step(self, state, data)` code can treat the container
+    # like any metric.
+    def stateless_update_state(self, metric_variables, y_true, y_pred, sample_weight=None):
+        with StateScope(zip(self.variables, metric_variables)) as scope:
+            self.update_state(y_true, y_pred, sample_weight)
+            return scope.values(self.variables)
+
+    def stateless_result(self, metric_variables):
+        with StateScope(zip(self.variables, metric_variables)):
+            return self.result()
+
+    def stateless_reset_state(self):
+        with StateScope() as scope:
+            self.reset_state()
+            return scope.values(self.variables)

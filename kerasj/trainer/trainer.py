@@ -8,6 +8,8 @@ call over device-resident data, so small models pay no Python cost per batch.
     >>> history = model.fit(x, y, batch_size=64, epochs=5, validation_split=0.1)
     >>> model.evaluate(x_test, y_test)
 """
+import functools
+import inspect
 import math
 
 import jax
@@ -19,6 +21,13 @@ from kerasj.trainer.compile_utils import CompileLoss, CompileMetrics
 from kerasj.trainer.steps import StepProgram
 from kerasj.transforms import value_and_grad
 from kerasj.variables import StateScope
+
+
+def _takes_state(method):
+    """True for Keras 3's stateless step form `step(self, state, data)`."""
+    params = [p for p in inspect.signature(method).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(params) == 2
 
 
 def _unique(variables):
@@ -221,6 +230,30 @@ class Trainer:
         x, _, _ = data_utils.unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
+    def _stateless_step(self, kind, step, data):
+        """Run a Keras-3-style `*_step(self, state, data)` from the stateful step machinery: the state
+        tuple is read from the Variables (traced values inside a compiled step) and the returned state is
+        assigned back."""
+        groups = [self.trainable_variables, self.non_trainable_variables]
+        if kind == "train":
+            groups.append(list(self.optimizer.variables))
+        if kind != "predict":
+            groups.append(self._metric_variables())
+        state = tuple([v.value for v in group] for group in groups)
+        if kind == "predict":
+            outputs, non_trainable = step(state, data)
+            for v, value in zip(groups[1], non_trainable):
+                v.assign(value)
+            return outputs
+        logs, new_state = step(state, data)
+        for group, values in zip(groups, new_state):
+            if len(values) != len(group):
+                raise ValueError(f"{kind}_step(state, data) returned {len(values)} values for a state group of "
+                                 f"{len(group)} variables.")
+            for v, value in zip(group, values):
+                v.assign(value)
+        return logs
+
     # -- preparation ---------------------------------------------------------------------------------
     def _output_names(self):
         graph = getattr(self, "_graph", None)
@@ -279,6 +312,8 @@ class Trainer:
         program = self._programs.get(kind)
         if program is None or program.key != key:
             step = {"train": self.train_step, "test": self.test_step, "predict": self.predict_step}[kind]
+            if _takes_state(step):
+                step = functools.partial(self._stateless_step, kind, step)
             program = StepProgram(state_vars, step, stack_outputs=kind == "predict",
                                   jit=not self._run_eagerly, cleanup=self._clear_losses,
                                   reset_fn=None if kind == "predict" else self.reset_metrics)
