@@ -323,3 +323,14 @@ def test_memory_does_not_grow_across_epochs():
 
     model.fit(x, y, batch_size=16, epochs=6, verbose=0, callbacks=[counter, Probe()])
     assert counts[1:] == [counts[1]] * (len(counts) - 1), counts
+
+
+def test_terminate_on_nan_stops_cleanly():
+    x, y = make_data(64)
+    x = x * 1e3
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(8), layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(10.0), loss="mse")
+    history = model.fit(x, y, batch_size=8, epochs=20, verbose=0, callbacks=[keras.callbacks.TerminateOnNaN()])
+    assert len(history.history["loss"]) < 20
+    assert not np.isfinite(history.history["loss"][-1])
+    assert model.stop_training
