@@ -119,6 +119,21 @@ class StepProgram:
             self.cleanup()
         return state, logs
 
+    def run_single(self, data):
+        """One step on `data` as a whole batch, without gathering (the small-`predict` fast path)."""
+        fn = self.__dict__.get("_single")
+        if fn is None:
+            def single(state, data):
+                self.trace_count += 1
+                new_state, out = _run_stateful(self.state_vars, state, self.step_fn, data)
+                if self.cleanup is not None:
+                    self.cleanup()
+                return new_state, out
+            fn = self._single = jax.jit(single) if self.jit else single
+        new_state, out = fn(tuple(v._value for v in self.state_vars), data)
+        self._write_back(new_state)
+        return out
+
     def run_epochs(self, data, full_indices, rest_indices):
         """Run several epochs in one compiled call (see `_epochs_program`); returns per-epoch logs."""
         state = tuple(v._value for v in self.state_vars)

@@ -456,6 +456,12 @@ class Trainer:
         program = self._program("train")
         self.stop_training = False
         callbacks.on_train_begin()
+        # A callback resuming an interrupted run (BackupAndRestore) restores the state in on_train_begin and
+        # sets the first epoch still to run; it applies to this fit only.
+        resume_epoch = getattr(self, "_initial_epoch_override", None)
+        if resume_epoch is not None:
+            self._initial_epoch_override = None
+            initial_epoch = resume_epoch
         logs, step_logs = {}, None
         if self._can_fuse_epochs(train, val, callbacks, verbose):
             logs = self._fit_fused(program, train, shuffle, initial_epoch, epochs, callbacks)
@@ -556,6 +562,11 @@ class Trainer:
         source = self._make_source("predict", x, batch_size=batch_size, steps=steps)
         self._prepare(self._first_batch_struct(source), training=False)
         verbose = 1 if verbose == "auto" else verbose
+        if (verbose == 0 and callbacks is None and isinstance(source, data_utils.ArrayData)
+                and source.num_samples <= source.batch_size and not self._run_eagerly):
+            # A single batch with nothing watching: one compiled call on the data as it is.
+            outs = self._program("predict").run_single(source.batch())
+            return jax.tree_util.tree_map(np.asarray, outs)
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                                  steps=self._num_steps(source))
         program = self._program("predict")
