@@ -7,16 +7,27 @@
 import optax
 
 from kerasj.optimizers import schedules
+from kerasj.optimizers.adadelta import Adadelta
+from kerasj.optimizers.adafactor import Adafactor
+from kerasj.optimizers.adagrad import Adagrad
 from kerasj.optimizers.adam import Adam
+from kerasj.optimizers.adamax import Adamax
+from kerasj.optimizers.adamw import AdamW
+from kerasj.optimizers.ftrl import Ftrl
+from kerasj.optimizers.lion import Lion
+from kerasj.optimizers.nadam import Nadam
 from kerasj.optimizers.optax_optimizer import OptaxOptimizer
 from kerasj.optimizers.optimizer import Optimizer
+from kerasj.optimizers.rmsprop import RMSprop
 from kerasj.optimizers.sgd import SGD
 
-_BY_NAME = {"sgd": SGD, "SGD": SGD, "adam": Adam, "Adam": Adam}
+_OPTIMIZERS = (Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Ftrl, Lion, Nadam, RMSprop, SGD)
+# Each optimizer by its class name and by its lower-case name ("adamw", "rmsprop"), as Keras accepts both.
+_BY_NAME = {**{cls.__name__: cls for cls in _OPTIMIZERS}, **{cls.__name__.lower(): cls for cls in _OPTIMIZERS}}
 # An OptaxOptimizer needs its transformation, so it resolves from a config dict only, never from a bare name.
 _CLASSES = {**_BY_NAME, "OptaxOptimizer": OptaxOptimizer}
 # Keras 3 optimizers kerasj does not provide yet, named in the error so that it is clearly a gap.
-_NOT_YET = ("adadelta", "adafactor", "adagrad", "adamax", "adamw", "ftrl", "lamb", "lion", "nadam", "rmsprop")
+_NOT_YET = ("lamb",)
 
 
 def serialize(optimizer):
@@ -54,7 +65,7 @@ def deserialize(config, custom_objects=None):
 
 
 def get(identifier):
-    """An optimizer from a name ("adam", "sgd", "Adam", "SGD"), a config dict, an Optimizer (returned as is)
+    """An optimizer from a name ("rmsprop", "adamw", "Adam", "SGD", ...), a config dict, an Optimizer (returned as is)
     or an `optax.GradientTransformation` (wrapped in an OptaxOptimizer). None gives None.
 
     >>> get("adam")
@@ -72,4 +83,5 @@ def get(identifier):
                      f"({sorted(_BY_NAME)}), a config dict, an Optimizer or an optax.GradientTransformation.")
 
 
-__all__ = ["Adam", "OptaxOptimizer", "Optimizer", "SGD", "deserialize", "get", "schedules", "serialize"]
+__all__ = ["Adadelta", "Adafactor", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "Lion", "Nadam", "OptaxOptimizer",
+           "Optimizer", "RMSprop", "SGD", "deserialize", "get", "schedules", "serialize"]

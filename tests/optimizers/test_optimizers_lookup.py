@@ -21,11 +21,20 @@ def test_instances_none_and_optax():
     assert isinstance(optimizers.get(optax.adamw(1e-3)), OptaxOptimizer)
 
 
+@pytest.mark.parametrize("cls", [optimizers.RMSprop, optimizers.AdamW, optimizers.Adagrad, optimizers.Adadelta,
+                                 optimizers.Adamax, optimizers.Nadam, optimizers.Ftrl, optimizers.Lion,
+                                 optimizers.Adafactor])
+def test_every_keras_optimizer_resolves_by_both_names(cls):
+    assert type(optimizers.get(cls.__name__)) is cls
+    assert type(optimizers.get(cls.__name__.lower())) is cls
+    assert type(optimizers.deserialize(optimizers.serialize(cls()))) is cls
+
+
 def test_unknown_identifiers_list_valid_names():
-    with pytest.raises(ValueError, match=r"Valid names: \['Adam', 'SGD', 'adam', 'sgd'\]"):
+    with pytest.raises(ValueError, match=r"Valid names: \['Adadelta', 'Adafactor', .*'rmsprop', 'sgd'\]"):
         optimizers.get("adamm")
     with pytest.raises(ValueError, match="does not implement yet"):
-        optimizers.get("rmsprop")
+        optimizers.get("lamb")
     with pytest.raises(ValueError, match="Could not interpret optimizer identifier"):
         optimizers.get(3)
     with pytest.raises(ValueError, match="Valid names"):
