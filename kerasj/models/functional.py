@@ -85,7 +85,9 @@ class FunctionalGraph:
             layer_depth[id(node.layer)] = depth
             for parent in node.parent_nodes:
                 node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
-        layers = {id(node.layer): node.layer for node in post}
+        from kerasj.layers.op_layer import OpLayer
+        # Operators on symbolic tensors (x + y) are graph nodes but, as in Keras, not layers of the model.
+        layers = {id(node.layer): node.layer for node in post if not isinstance(node.layer, OpLayer)}
         return sorted(layers.values(), key=lambda l: (-layer_depth[id(l)], first_seen[id(l)]))
 
     def _walk(self):

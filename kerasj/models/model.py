@@ -168,6 +168,30 @@ class Model(Trainer, Layer):
             return outputs, new_non_trainable, losses
         return outputs, new_non_trainable
 
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+        """Write the weights (and the optimizer's state, once compiled) to a Keras 3 `.weights.h5` file,
+        atomically. Files are interchangeable with Keras 3 for the same architecture.
+
+        >>> model.save_weights("model.weights.h5")
+        """
+        from kerasj.saving import weights_io
+        weights_io.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Load weights (and optimizer state) from a `.weights.h5` file written by kerasj or Keras 3.
+        Mismatched layers raise a ValueError, or with `skip_mismatch=True` are skipped with a warning.
+
+        >>> model.load_weights("model.weights.h5")
+        """
+        from kerasj.saving import weights_io
+        weights_io.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Whole-model `.keras` saving is not implemented yet; use `save_weights`."""
+        raise NotImplementedError(f"Model.save: saving the whole model to {filepath!r} (the `.keras` format) is "
+                                  "not implemented yet in kerasj; use `model.save_weights(...)` with a "
+                                  "`.weights.h5` file.")
+
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
                 layer_range=None):
         """Print a table of the model's layers, output shapes and parameter counts."""

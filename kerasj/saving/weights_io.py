@@ -1,0 +1,187 @@
+"""`model.save_weights` / `model.load_weights` in Keras 3's `.weights.h5` format.
+
+The file is HDF5 with one group per layer and optimizer, laid out exactly as Keras 3 writes it (see
+`kerasj.saving.saveable_tree` for how groups are named), so a weights file written by Keras 3 loads into
+the same model built with kerasj, and the other way round:
+
+    >>> model.save_weights("mlp.weights.h5")
+    >>> same_architecture.load_weights("mlp.weights.h5")
+
+Each group's `vars` subgroup holds the object's variables as datasets "0", "1", ... in `own_variables`
+order. Dtypes that HDF5 has no type for (bfloat16, float8) are stored as opaque bytes with a `dtype`
+attribute, as Keras does. The optimizer's state is included whenever the model has an optimizer (after
+`compile`), so training can resume where it stopped.
+
+Writes are atomic (temporary file, fsync, rename). Loading reads plain HDF5 datasets only: nothing is
+unpickled or executed.
+"""
+import os
+import warnings
+
+import jax.numpy as jnp
+import numpy as np
+
+from kerasj.saving.file_io import atomic_write
+from kerasj.saving.saveable_tree import is_optimizer, join_path, own_variables, saveable_entries
+
+WEIGHTS_SUFFIX = ".weights.h5"
+
+
+def _h5py():
+    # Imported on first use: only reading or writing a weights file needs it, and `import kerasj` stays fast.
+    import h5py
+    return h5py
+
+
+def _check_weights_path(filepath, where):
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(WEIGHTS_SUFFIX):
+        if where == "load_weights" and filepath.endswith(".keras"):
+            raise NotImplementedError(
+                f"load_weights: reading weights from a `.keras` model archive is not supported yet; save them "
+                f"with `model.save_weights(...)` to a `{WEIGHTS_SUFFIX}` file. Received: filepath={filepath}")
+        raise ValueError(f"{where}: the filename must end in `{WEIGHTS_SUFFIX}` (Keras 3's weights format). "
+                         f"Received: filepath={filepath}")
+    return filepath
+
+
+def _check_built(model, action):
+    if not model.built:
+        raise ValueError(f"You are {action} a model that has not yet been built (model '{model.name}'). Build "
+                         "it first by calling it on some data or with `model.build(input_shape)`.")
+
+
+def _confirm_overwrite(filepath):
+    """Ask on the terminal whether to replace `filepath` (what `overwrite=False` does in Keras)."""
+    answer = input(f"[WARNING] {filepath} already exists - overwrite? [y/n]").strip().lower()
+    while answer not in ("y", "n"):
+        answer = input('Please answer "y" (overwrite) or "n" (keep the existing file): ').strip().lower()
+    if answer == "n":
+        return False
+    print("[TIP] Next time specify overwrite=True!")
+    return True
+
+
+def _write_array(group, key, array):
+    array = np.asarray(array)
+    if array.dtype.kind == "V":  # ml_dtypes (bfloat16, float8, int4): no HDF5 type, keep the raw bytes
+        dataset = group.create_dataset(key, data=array.view(f"V{array.dtype.itemsize}"))
+        dataset.attrs["dtype"] = array.dtype.name
+    else:
+        group.create_dataset(key, data=array)
+
+
+def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+    """Write the model's weights, and its optimizer's state if it has an optimizer, to a Keras 3
+    `.weights.h5` file.
+
+    Args:
+        model: a built kerasj Model.
+        filepath: path ending in `.weights.h5`.
+        overwrite: if False and the file exists, ask on the terminal before replacing it.
+        max_shard_size: not supported (sharded weights files); must be None.
+
+    Example:
+        >>> save_weights(model, "checkpoint.weights.h5")
+    """
+    filepath = _check_weights_path(filepath, "save_weights")
+    if max_shard_size is not None:
+        raise NotImplementedError("save_weights: sharded weights files (max_shard_size) are not supported; "
+                                  f"received max_shard_size={max_shard_size!r}.")
+    _check_built(model, "saving")
+    if not overwrite and os.path.exists(filepath) and not _confirm_overwrite(filepath):
+        return
+    entries = [(path, obj, [v.numpy() for v in own_variables(obj)]) for path, obj in saveable_entries(model)]
+    with atomic_write(filepath) as tmp_path:
+        with _h5py().File(tmp_path, "w") as f:
+            for path, obj, arrays in entries:
+                group = f.require_group(join_path(path, "vars"))
+                group.attrs["name"] = obj.name
+                for i, array in enumerate(arrays):
+                    _write_array(group, str(i), array)
+
+
+class _Mismatch(ValueError):
+    """Why an object's variables cannot be loaded from the file."""
+
+
+def _read_array(dataset, where):
+    if not isinstance(dataset, _h5py().Dataset):
+        raise _Mismatch(f"{where} is not an HDF5 dataset.")
+    if dataset.dtype.kind == "O" or dataset.dtype.names is not None:
+        raise _Mismatch(f"{where} has dtype {dataset.dtype}, which is not an array of numbers.")
+    array = np.asarray(dataset[()])
+    stored_dtype = dataset.attrs.get("dtype")
+    if stored_dtype is not None:
+        if isinstance(stored_dtype, bytes):
+            stored_dtype = stored_dtype.decode()
+        array = array.view(jnp.dtype(str(stored_dtype)))
+    return array
+
+
+def _read_variables(group, variables, where):
+    """The `(variable, array)` pairs that load `variables` from the `vars` group at `where` (None if the
+    file has no such group); raises _Mismatch if the file does not fit them."""
+    if group is not None and not isinstance(group, _h5py().Group):
+        raise _Mismatch(f"'{where}' in the file is not a group.")
+    stored = 0 if group is None else len(group)
+    if stored != len(variables):
+        raise _Mismatch(f"expects {len(variables)} variables {[v.name for v in variables]}, but the file holds "
+                        f"{stored} in '{where}'.")
+    pairs = []
+    for i, variable in enumerate(variables):
+        if str(i) not in group:
+            raise _Mismatch(f"'{where}' has no dataset '{i}' (for variable '{variable.name}').")
+        array = _read_array(group[str(i)], f"Dataset '{i}' in '{where}'")
+        if tuple(array.shape) != tuple(variable.shape):
+            raise _Mismatch(f"variable '{variable.name}' has shape {tuple(variable.shape)}, but the file holds "
+                            f"shape {tuple(array.shape)} (dataset '{i}' in '{where}').")
+        pairs.append((variable, array))
+    return pairs
+
+
+def load_weights(model, filepath, skip_mismatch=False):
+    """Load weights (and optimizer state, when both the file and the model have one) from a Keras 3
+    `.weights.h5` file written by kerasj or by Keras 3 for the same architecture.
+
+    Objects are matched by their place in the model (see `kerasj.saving.saveable_tree`), not by name.
+    Nothing is assigned unless everything matches: a layer whose variable count or shapes differ from the
+    file raises a ValueError naming the layer and the expected and stored shapes. With
+    `skip_mismatch=True` such layers are left as they are, with a warning, and the rest is loaded. An
+    optimizer whose number of variables differs (for instance one not built yet) keeps its state, with a
+    warning, as in Keras.
+
+    Example:
+        >>> load_weights(model, "checkpoint.weights.h5")
+    """
+    filepath = _check_weights_path(filepath, "load_weights")
+    _check_built(model, "loading weights into")
+    if not os.path.isfile(filepath):
+        raise FileNotFoundError(f"load_weights: no such file: {filepath}")
+    pairs, problems, notes = [], [], []
+    with _h5py().File(filepath, "r") as f:
+        for path, obj in saveable_entries(model):
+            where = join_path(path, "vars")
+            group, variables = f.get(where), own_variables(obj)
+            stored = len(group) if isinstance(group, _h5py().Group) else 0
+            if is_optimizer(obj) and stored != len(variables):
+                # As in Keras: an optimizer built differently (or not built yet) keeps its state, with a warning.
+                notes.append(f"Skipping variable loading for optimizer '{obj.name}', because it has "
+                             f"{len(variables)} variables whereas the saved optimizer has {stored} variables.")
+                continue
+            try:
+                pairs.extend(_read_variables(group, variables, where))
+            except _Mismatch as e:
+                problems.append(f"{'Optimizer' if is_optimizer(obj) else 'Layer'} '{obj.name}': {e}")
+    if problems:
+        listing = "\n".join(f"- {p}" for p in problems)
+        if not skip_mismatch:
+            raise ValueError(f"load_weights: {len(problems)} object(s) in {filepath} do not match model "
+                             f"'{model.name}', so nothing was loaded:\n{listing}\nPass skip_mismatch=True to "
+                             "load everything else and leave these unchanged.")
+        warnings.warn(f"load_weights: skipped {len(problems)} object(s) of model '{model.name}' that do not "
+                      f"match {filepath}:\n{listing}", stacklevel=3)
+    for note in notes:
+        warnings.warn(note, stacklevel=3)
+    for variable, array in pairs:
+        variable.assign(array)
