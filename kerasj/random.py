@@ -81,3 +81,21 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         d if d is not None else inputs.shape[i] for i, d in enumerate(noise_shape))
     keep = jax.random.bernoulli(draw_key(seed), 1.0 - rate, shape)
     return jnp.where(keep, inputs / (1.0 - rate), jnp.zeros_like(inputs))
+
+
+def randint(shape, minval, maxval, dtype="int32", seed=None):
+    """Integers drawn uniformly from [minval, maxval)."""
+    return jax.random.randint(draw_key(seed), tuple(shape), minval, maxval, dtype=dtype)
+
+
+def categorical(logits, num_samples, dtype="int32", seed=None):
+    """Samples from the categorical distributions given by each row of `logits`: shape (batch, num_samples)."""
+    logits = jnp.asarray(logits)
+    samples = jax.random.categorical(draw_key(seed), logits[:, None, :], axis=-1,
+                                     shape=(logits.shape[0], num_samples))
+    return samples.astype(dtype)
+
+
+def shuffle(x, axis=0, seed=None):
+    """`x` with its entries along `axis` randomly permuted."""
+    return jax.random.permutation(draw_key(seed), jnp.asarray(x), axis=axis, independent=False)

@@ -9,11 +9,17 @@
 Variables (batch-norm statistics, seed state) are kept, eagerly and inside compiled code alike.
 """
 import functools
+import warnings
 
 import jax
 import numpy as np
 
 from kerasj.variables import RecordingScope, StateScope, Variable, current_scope
+
+
+def _is_layer(obj):
+    from kerasj.layers.layer import Layer
+    return isinstance(obj, Layer)
 
 
 def _check_variables(variables, where):
@@ -25,43 +31,71 @@ def _check_variables(variables, where):
     return variables
 
 
+def _restore_losses(layers_and_values):
+    """Put the values of losses added during a traced call back on their layers (replacing tracers)."""
+    by_layer = {}
+    for layer, value in layers_and_values:
+        by_layer.setdefault(id(layer), (layer, []))[1].append(value)
+    for layer, values in by_layer.values():
+        layer._losses = values
+
+
+def _resolve_variables(variables, fn, args, kwargs):
+    """`variables` may be a list, or a Layer/Model meaning its trainable variables — built first if needed
+    (by evaluating `fn` abstractly), so a lazily built model can be differentiated on its first step."""
+    from kerasj.layers.layer import Layer
+    if isinstance(variables, Layer):
+        if not variables.built or not variables.trainable_variables:
+            def probe(*a, **k):
+                with StateScope():
+                    return fn(*a, **k)
+            jax.eval_shape(probe, *args, **kwargs)
+            variables._clear_losses()
+        variables = variables.trainable_variables
+    variables = _check_variables(variables, "value_and_grad")
+    if not variables:
+        warnings.warn("value_and_grad: the list of variables to differentiate is empty (is the model built "
+                      "yet? pass the model itself to build it on the first call).", stacklevel=3)
+    return variables
+
+
 def value_and_grad(fn, variables, has_aux=False):
     """Return a function computing `fn(*args, **kwargs)` and its gradients w.r.t. `variables`.
 
     Args:
         fn: a Python function returning a scalar (or `(scalar, aux)` with has_aux=True).
-        variables: the Variables to differentiate with respect to.
+        variables: the Variables to differentiate with respect to — or a Layer/Model, meaning its
+            trainable variables (a model not built yet is built on the first call, as tf.GradientTape allows).
         has_aux: whether fn returns `(value, aux)`.
 
     Returns:
         A function with fn's arguments returning `(value, grads)` or `((value, aux), grads)`;
         `grads` is a list in the order of `variables`.
     """
-    variables = _check_variables(variables, "value_and_grad")
+    if not _is_layer(variables):
+        variables = _check_variables(variables, "value_and_grad")
 
     def wrapped(*args, **kwargs):
-        values = [v.value for v in variables]
-
-        def pure(diff_values):
-            with StateScope(zip(variables, diff_values)) as scope:
-                out = fn(*args, **kwargs)
-                # Writes to Variables we do not differentiate leave the trace as auxiliary outputs.
-                diff_ids = {id(v) for v in variables}
-                side = [(var, val) for var, val in scope.items() if id(var) not in diff_ids]
-            value, aux = out if has_aux else (out, None)
-            return value, (aux, [val for _, val in side], [var for var, _ in side])
-
-        # The list of side-effect Variables is only known after tracing; carry it out through a cell.
+        diff_vars = _resolve_variables(variables, fn, args, kwargs)
+        values = [v.value for v in diff_vars]
+        # Which Variables fn writes and which layers add losses is only known after tracing: carry the
+        # Python objects out through a cell and their values out as auxiliary outputs.
         cell = {}
 
         def traced(diff_values):
-            value, (aux, side_values, side_vars) = pure(diff_values)
-            cell["vars"] = side_vars
-            return value, (aux, side_values)
+            with StateScope(zip(diff_vars, diff_values)) as scope:
+                out = fn(*args, **kwargs)
+                diff_ids = {id(v) for v in diff_vars}
+                side = [(var, val) for var, val in scope.items() if id(var) not in diff_ids]
+            value, aux = out if has_aux else (out, None)
+            cell["vars"] = [var for var, _ in side]
+            cell["loss_layers"] = [layer for layer, _ in scope.added_losses]
+            return value, (aux, [val for _, val in side], [val for _, val in scope.added_losses])
 
-        (value, (aux, side_values)), grads = jax.value_and_grad(traced, has_aux=True)(values)
+        (value, (aux, side_values, loss_values)), grads = jax.value_and_grad(traced, has_aux=True)(values)
         for var, val in zip(cell.get("vars", []), side_values):
             var.assign(val)
+        _restore_losses(zip(cell.get("loss_layers", []), loss_values))
         return ((value, aux), list(grads)) if has_aux else (value, list(grads))
 
     return wrapped
@@ -118,15 +152,18 @@ class _Program:
         # call) still get their new values out; the next call recompiles with them as state.
         self.out_written = self.written + [var for k, var in scope.assigned.items() if k not in known]
         self.missed = list(scope.missed.values())
+        self.loss_layers = [layer for layer, _ in scope.added_losses]
         out = jax.tree_util.tree_map(lambda x: x.value if isinstance(x, Variable) else x, out,
                                      is_leaf=lambda x: isinstance(x, Variable))
-        return tuple(scope.get(v) for v in self.out_written), out
+        losses = [value for _, value in scope.added_losses]
+        return tuple(scope.get(v) for v in self.out_written), out, losses
 
     def __call__(self, dynamic_values):
-        new_values, out = self.compiled(tuple(v._value for v in self.written),
-                                        tuple(v._value for v in self.read_only), dynamic_values)
+        new_values, out, losses = self.compiled(tuple(v._value for v in self.written),
+                                                tuple(v._value for v in self.read_only), dynamic_values)
         for var, value in zip(self.out_written, new_values):
             var._set_value_unchecked(value)
+        _restore_losses(zip(self.loss_layers, losses))
         if len(self.out_written) > len(self.written) or self.missed:
             written_ids = {id(v) for v in self.out_written}
             self.read_only = [v for v in _unique(self.read_only + self.missed) if id(v) not in written_ids]

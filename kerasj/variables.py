@@ -69,6 +69,7 @@ class StateScope:
     def __init__(self, state=None):
         self._values = {}
         self._vars = {}
+        self.added_losses = []  # (layer, value) from add_loss while this is the innermost scope
         if state is not None:
             items = state.items() if isinstance(state, dict) else state
             for var, value in items:
@@ -111,6 +112,9 @@ class StateScope:
     def set(self, var, value):
         self._values[id(var)] = value
         self._vars[id(var)] = var
+
+    def note_loss(self, layer, value):
+        self.added_losses.append((layer, value))
 
     def values(self, variables):
         """Current values of `variables`, as a list in the same order."""

@@ -160,3 +160,35 @@ def test_function_inside_a_compiled_step_is_inlined():
             return scope.get(counter)
 
     assert float(outer(counter.value)) == 2.0
+
+
+class Penalized(layers.Layer):
+    def call(self, x):
+        self.add_loss(0.5 * jnp.sum(x * x))
+        return x
+
+
+def test_losses_after_a_transform_are_concrete_values():
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, layers.Dense(1)(Penalized()(inputs)))
+    x = np.array([[1.0, 2.0]], np.float32)
+    keras.value_and_grad(lambda: jnp.sum(model(x)) + sum(model.losses), model.trainable_variables)()
+    assert [float(l) for l in model.losses] == [2.5]
+
+    @keras.function
+    def step(x):
+        return jnp.sum(model(x))
+
+    for _ in range(3):
+        step(x * 2)
+    assert [float(l) for l in model.losses] == [10.0]
+
+
+def test_value_and_grad_builds_an_unbuilt_model_on_the_first_call():
+    model = keras.Sequential([layers.Dense(3), layers.Dense(1)])
+    x = np.ones((4, 5), np.float32)
+    loss, grads = keras.value_and_grad(lambda: jnp.mean(model(x) ** 2), model)()
+    assert model.built and len(grads) == 4
+    assert [g.shape for g in grads] == [v.shape for v in model.trainable_variables]
+    with pytest.warns(UserWarning, match="empty"):
+        keras.value_and_grad(lambda: jnp.float32(0.0), [])()

@@ -24,7 +24,8 @@ from kerasj.layers.input_spec import assert_input_compatibility
 from kerasj.random import SeedGenerator
 from kerasj.symbolic import KerasTensor, Node, any_symbolic, compute_output_spec
 from kerasj.utils.naming import to_snake_case, uniquify
-from kerasj.variables import Variable, bump_structure_version, name_scope, standardize_dtype, structure_version
+from kerasj.variables import (Variable, bump_structure_version, current_scope, name_scope, standardize_dtype,
+                              structure_version)
 
 _call_local = threading.local()
 
@@ -345,6 +346,9 @@ class Layer:
     def add_loss(self, loss):
         """Add a scalar (or tensor, summed) loss from inside `call`; collected in `losses`."""
         self._losses.append(loss)
+        scope = current_scope()
+        if scope is not None:
+            scope.note_loss(self, loss)  # lets transforms hand back concrete values after tracing
 
     @property
     def losses(self):
