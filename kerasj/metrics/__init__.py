@@ -17,7 +17,17 @@ from kerasj.metrics.accuracy_metrics import (Accuracy, BinaryAccuracy, Categoric
                                              TopKCategoricalAccuracy, accuracy, binary_accuracy,
                                              categorical_accuracy, sparse_categorical_accuracy,
                                              sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
+from kerasj.metrics.confusion_metrics import (AUC, FalseNegatives, FalsePositives, Precision, PrecisionAtRecall,
+                                              Recall, RecallAtPrecision, SensitivityAtSpecificity,
+                                              SpecificityAtSensitivity, TrueNegatives, TruePositives)
+from kerasj.metrics.correlation_metrics import (ConcordanceCorrelation, PearsonCorrelation, concordance_correlation,
+                                                pearson_correlation)
+from kerasj.metrics.f_score_metrics import F1Score, FBetaScore
+from kerasj.metrics.hinge_metrics import CategoricalHinge, Hinge, SquaredHinge
+from kerasj.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from kerasj.metrics.metric import Metric
+from kerasj.metrics.probabilistic_metrics import (BinaryCrossentropy, CategoricalCrossentropy, KLDivergence, Poisson,
+                                                  SparseCategoricalCrossentropy)
 from kerasj.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
 from kerasj.metrics.regression_metrics import (CosineSimilarity, LogCoshError, MeanAbsoluteError,
                                                MeanAbsolutePercentageError, MeanSquaredError,
@@ -27,7 +37,11 @@ from kerasj.utils.naming import to_snake_case
 _CLASSES = (Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
             SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError,
             MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, RootMeanSquaredError,
-            CosineSimilarity, LogCoshError, R2Score)
+            CosineSimilarity, LogCoshError, R2Score, TruePositives, FalsePositives, TrueNegatives, FalseNegatives,
+            Precision, Recall, AUC, SensitivityAtSpecificity, SpecificityAtSensitivity, PrecisionAtRecall,
+            RecallAtPrecision, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU, FBetaScore, F1Score,
+            BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, KLDivergence, Poisson,
+            Hinge, SquaredHinge, CategoricalHinge, PearsonCorrelation, ConcordanceCorrelation)
 
 # String identifiers resolve to classes (instantiated by `get`), as in Keras 3: the class name, its
 # snake_case form, and the short aliases. "acc" is accepted too (tf.keras code uses it; Keras 3 does not).
@@ -36,15 +50,16 @@ _BY_NAME.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
 _BY_NAME.update({"mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError,
                  "MAE": MeanAbsoluteError, "mape": MeanAbsolutePercentageError,
                  "MAPE": MeanAbsolutePercentageError, "msle": MeanSquaredLogarithmicError,
-                 "MSLE": MeanSquaredLogarithmicError, "acc": Accuracy})
+                 "MSLE": MeanSquaredLogarithmicError, "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
+                 "acc": Accuracy})
 
 # Functions that a serialized MeanMetricWrapper may name.
 _FUNCTIONS = {fn.__name__: fn for fn in (
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy,
     sparse_top_k_categorical_accuracy, binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
-    categorical_hinge, hinge, huber, kl_divergence, log_cosh, mean_absolute_error,
-    mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, poisson,
-    sparse_categorical_crossentropy, squared_hinge)}
+    categorical_hinge, concordance_correlation, hinge, huber, kl_divergence, log_cosh, mean_absolute_error,
+    mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, pearson_correlation,
+    poisson, sparse_categorical_crossentropy, squared_hinge)}
 
 
 def _lookup(name):
