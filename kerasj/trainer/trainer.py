@@ -294,6 +294,12 @@ class Trainer:
                 raise ValueError(f"The model has {n_out} outputs but {len(jax.tree_util.tree_leaves(y))} target "
                                  "arrays were given.")
             self._compile_metrics.build(self._output_names(), y, y_pred)
+            # Some metrics (F1Score, multi-label AUC) create their variables on the first update: run one
+            # abstract update now so those variables exist, concretely, before any step is compiled.
+            def probe(y, y_pred):
+                with StateScope():
+                    self._compile_metrics.update_state(y, y_pred)
+            jax.eval_shape(probe, y, y_pred)
         if training and self.optimizer is not None and not getattr(self.optimizer, "built", False):
             self.optimizer.build(self.trainable_variables)
 

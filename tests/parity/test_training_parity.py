@@ -236,3 +236,18 @@ def test_use_ema_weights_after_fit_match_keras():
     ours.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     theirs.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     assert_weights_close(ours, theirs)
+
+
+def test_lazily_built_metrics_in_fit_match_keras():
+    x, labels = data(64, classes=3)
+    y = np.eye(3, dtype=np.float32)[labels]
+    ours, theirs = pair()
+    for lib, model in ((kerasj, ours), (keras, theirs)):
+        model.compile(optimizer=lib.optimizers.SGD(0.1), loss="categorical_crossentropy",
+                      metrics=[lib.metrics.F1Score(average="macro", threshold=0.3),
+                               lib.metrics.AUC(multi_label=True), "precision"])
+    h_ours = ours.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    h_theirs = theirs.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    assert sorted(h_ours.history) == sorted(h_theirs.history)
+    for key in h_theirs.history:
+        np.testing.assert_allclose(h_ours.history[key], h_theirs.history[key], rtol=1e-4, atol=1e-6, err_msg=key)
