@@ -244,8 +244,9 @@ def test_lazily_built_metrics_in_fit_match_keras():
     ours, theirs = pair()
     for lib, model in ((kerasj, ours), (keras, theirs)):
         model.compile(optimizer=lib.optimizers.SGD(0.1), loss="categorical_crossentropy",
-                      metrics=[lib.metrics.F1Score(average="macro", threshold=0.3),
-                               lib.metrics.AUC(multi_label=True), "precision"])
+                      # explicit names: Keras numbers default metric names per process (auc_1, auc_2, ...)
+                      metrics=[lib.metrics.F1Score(average="macro", threshold=0.3, name="f1"),
+                               lib.metrics.AUC(multi_label=True, name="auc"), "precision"])
     h_ours = ours.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
     h_theirs = theirs.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
     assert sorted(h_ours.history) == sorted(h_theirs.history)
