@@ -466,8 +466,12 @@ class Layer:
         top_level = not in_call_context()
         if top_level:
             self._clear_losses()
-        self._maybe_build(args, kwargs)
+        # Check before building too, so a wrong-rank first call fails instead of building wrong weights.
+        was_built = self.built
         self._check_inputs(args[0] if args else None)
+        self._maybe_build(args, kwargs)
+        if not was_built:
+            self._check_inputs(args[0] if args else None)
         _call_stack().append(training)
         try:
             with name_scope(self.name):
@@ -480,6 +484,7 @@ class Layer:
         return outputs
 
     def _symbolic_call(self, args, kwargs):
+        self._check_inputs(args[0] if args else None)
         self._maybe_build(args, kwargs)
         self._check_inputs(args[0] if args else None)
         outputs = self.compute_output_spec(*args, **kwargs)

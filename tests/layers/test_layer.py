@@ -174,3 +174,10 @@ def test_default_names_are_unique():
     assert a.name != b.name and a.name.startswith("dense")
     with pytest.raises(TypeError, match="unrecognized keyword"):
         layers.Dense(1, bogus=3)
+
+
+def test_wrong_rank_on_first_call_fails_before_building():
+    dense = layers.Dense(2, name="first_call")
+    with pytest.raises(ValueError, match=r"first_call.*min_ndim=2"):
+        dense(np.ones((4,), np.float32))
+    assert not dense.built and dense.weights == []

@@ -252,3 +252,23 @@ def test_lazily_built_metrics_in_fit_match_keras():
     assert sorted(h_ours.history) == sorted(h_theirs.history)
     for key in h_theirs.history:
         np.testing.assert_allclose(h_ours.history[key], h_theirs.history[key], rtol=1e-4, atol=1e-6, err_msg=key)
+
+
+def test_weighted_metrics_and_class_weight_match_keras():
+    x, y = data(70)
+    sw = np.random.default_rng(3).random(70).astype(np.float32)
+    ours, theirs = pair()
+    for lib, model in ((kerasj, ours), (keras, theirs)):
+        model.compile(optimizer=lib.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"], weighted_metrics=["accuracy"])
+    h_ours = ours.fit(x, y, sample_weight=sw, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    h_theirs = theirs.fit(x, y, sample_weight=sw, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    assert sorted(h_ours.history) == sorted(h_theirs.history)
+    for key in h_theirs.history:
+        np.testing.assert_allclose(h_ours.history[key], h_theirs.history[key], rtol=1e-4, err_msg=key)
+    cw = {0: 0.3, 1: 1.0, 2: 2.5}
+    h_ours = ours.fit(x, y, class_weight=cw, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    h_theirs = theirs.fit(x, y, class_weight=cw, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    for key in h_theirs.history:
+        np.testing.assert_allclose(h_ours.history[key], h_theirs.history[key], rtol=1e-4, err_msg=key)
+    assert_weights_close(ours, theirs)
