@@ -17,6 +17,20 @@ import numpy as np
 from kerasj.variables import RecordingScope, StateScope, Variable, current_scope
 
 
+class _ReadTrackingScope(StateScope):
+    """Notes which of its own Variables are read (to warn about ones a differentiated function ignores)."""
+
+    def __init__(self, state):
+        super().__init__(state)
+        self.read_ids = set()
+
+    def _lookup(self, var):
+        found, value = super()._lookup(var)
+        if found:
+            self.read_ids.add(id(var))
+        return found, value
+
+
 def _is_layer(obj):
     from kerasj.layers.layer import Layer
     return isinstance(obj, Layer)
@@ -83,16 +97,21 @@ def value_and_grad(fn, variables, has_aux=False):
         cell = {}
 
         def traced(diff_values):
-            with StateScope(zip(diff_vars, diff_values)) as scope:
+            with _ReadTrackingScope(zip(diff_vars, diff_values)) as scope:
                 out = fn(*args, **kwargs)
-                diff_ids = {id(v) for v in diff_vars}
-                side = [(var, val) for var, val in scope.items() if id(var) not in diff_ids]
+            cell["unread"] = [v for v in diff_vars if id(v) not in scope.read_ids]
+            diff_ids = {id(v) for v in diff_vars}
+            side = [(var, val) for var, val in scope.items() if id(var) not in diff_ids]
             value, aux = out if has_aux else (out, None)
             cell["vars"] = [var for var, _ in side]
             cell["loss_layers"] = [layer for layer, _ in scope.added_losses]
             return value, (aux, [val for _, val in side], [val for _, val in scope.added_losses])
 
         (value, (aux, side_values, loss_values)), grads = jax.value_and_grad(traced, has_aux=True)(values)
+        if cell.get("unread"):
+            warnings.warn("Gradients do not exist for variables "
+                          f"{[v.path for v in cell['unread']]} when minimizing the loss: the function never "
+                          "reads them, so their gradients are zero.", stacklevel=2)
         for var, val in zip(cell.get("vars", []), side_values):
             var.assign(val)
         _restore_losses(zip(cell.get("loss_layers", []), loss_values))

@@ -192,3 +192,21 @@ def test_value_and_grad_builds_an_unbuilt_model_on_the_first_call():
     assert [g.shape for g in grads] == [v.shape for v in model.trainable_variables]
     with pytest.warns(UserWarning, match="empty"):
         keras.value_and_grad(lambda: jnp.float32(0.0), [])()
+
+
+def test_unread_variables_get_zero_gradients_and_a_warning():
+    used, unused = keras.Variable(np.float32(3.0), name="used"), keras.Variable(np.float32(1.0), name="unused")
+    with pytest.warns(UserWarning, match=r"\['unused'\]"):
+        grads = keras.grad(lambda: used * used, [used, unused])()
+    assert float(grads[0]) == 6.0 and float(grads[1]) == 0.0
+
+
+def test_batch_norm_statistics_update_through_value_and_grad():
+    model = keras.Sequential([keras.Input((3,)), layers.BatchNormalization(momentum=0.5), layers.Dense(1)])
+    bn = model.layers[0]
+    x = np.random.default_rng(0).normal(2.0, 1.0, size=(16, 3)).astype(np.float32)
+    keras.value_and_grad(lambda: jnp.mean(model(x, training=True) ** 2), model.trainable_variables)()
+    # moving = momentum * moving + (1 - momentum) * batch statistic (independent numpy computation)
+    np.testing.assert_allclose(bn.moving_mean.numpy(), 0.5 * 0.0 + 0.5 * x.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(bn.moving_variance.numpy(), 0.5 * 1.0 + 0.5 * x.var(axis=0), rtol=1e-5)
+    assert all(not isinstance(v.value, jax.core.Tracer) for v in model.variables)
