@@ -254,18 +254,34 @@ class Function:
                tuple((i, tuple(np.shape(leaves[i])), str(np.result_type(leaves[i]))) for i in dynamic),
                tuple((i, _static_key(leaf)) for i, leaf in enumerate(leaves) if i not in dynamic_set))
         program = self._programs.get(key)
+        dynamic_values = tuple(leaves[i] for i in dynamic)
         if program is None:
-            # First call with this signature: run eagerly while recording the Variables it touches (layers
-            # and optimizers may create theirs now); later calls run the compiled program over that state.
-            with RecordingScope() as scope:
-                out = self._fn(*args, **kwargs)
-            scope.commit()
+            # First call with this signature: find the Variables the function reads and writes (layers and
+            # optimizers may create theirs now), by evaluating it abstractly — or, if that is not possible
+            # (e.g. it needs concrete values), by running it eagerly once.
+            scope = RecordingScope()
+            try:
+                def probe(*values):
+                    filled = list(leaves)
+                    for i, value in zip(dynamic, values):
+                        filled[i] = value
+                    a, k = jax.tree_util.tree_unflatten(treedef, filled)
+                    with scope:
+                        self._fn(*a, **k)
+                jax.eval_shape(probe, *dynamic_values)
+                eager_out = None
+            except Exception:
+                scope = RecordingScope()
+                with scope:
+                    eager_out = self._fn(*args, **kwargs)
+                scope.commit()
             written = scope.written()
             written_ids = {id(v) for v in written}
             read_only = [v for k, v in scope.read.items() if k not in written_ids]
-            self._programs[key] = _Program(self, treedef, leaves, dynamic, written, read_only)
-            return out
-        return program(tuple(leaves[i] for i in dynamic))
+            program = self._programs[key] = _Program(self, treedef, leaves, dynamic, written, read_only)
+            if scope.committed:
+                return eager_out
+        return program(dynamic_values)
 
 
 def function(fn=None, jit_compile=True, **kwargs):

@@ -136,6 +136,7 @@ class RecordingScope(StateScope):
     def __init__(self):
         super().__init__()
         self.read = {}
+        self.committed = False
 
     def _lookup(self, var):
         key = id(var)
@@ -150,6 +151,7 @@ class RecordingScope(StateScope):
     def commit(self):
         for var, value in self.items():
             var.assign(value)
+        self.committed = True
 
 
 def _is_tracer(x):
