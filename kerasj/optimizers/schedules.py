@@ -49,7 +49,31 @@ class LearningRateSchedule:
         return cls(**config)
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _RateDecay(LearningRateSchedule):
+    """Schedules of `initial_learning_rate`, `decay_rate` and the progress `step / decay_steps` (floored with
+    `staircase=True`); subclasses give the formula in `_decay`."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
+        _check_positive(type(self).__name__, "decay_steps", decay_steps)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name
+
+    def __call__(self, step):
+        initial = _as_float(self.initial_learning_rate)
+        progress = _as_float(step) / jnp.asarray(self.decay_steps, initial.dtype)
+        if self.staircase:
+            progress = jnp.floor(progress)
+        return self._decay(initial, jnp.asarray(self.decay_rate, initial.dtype), progress)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_RateDecay):
     """`initial_learning_rate * decay_rate ** (step / decay_steps)`; with `staircase=True` the exponent is
     floored, so the rate drops in steps every `decay_steps`.
 
@@ -59,23 +83,10 @@ class ExponentialDecay(LearningRateSchedule):
     """
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
-        _check_positive("ExponentialDecay", "decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
-    def __call__(self, step):
-        initial = _as_float(self.initial_learning_rate)
-        p = _as_float(step) / jnp.asarray(self.decay_steps, initial.dtype)
-        if self.staircase:
-            p = jnp.floor(p)
-        return initial * jnp.power(jnp.asarray(self.decay_rate, initial.dtype), p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+    def _decay(self, initial, rate, progress):
+        return initial * jnp.power(rate, progress)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -150,7 +161,7 @@ class PolynomialDecay(LearningRateSchedule):
                 "name": self.name}
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """`initial_learning_rate / (1 + decay_rate * step / decay_steps)` (the ratio floored with
     `staircase=True`). `InverseTimeDecay(lr, 1, decay)` is the old `decay=` argument of tf.keras optimizers.
 
@@ -160,23 +171,10 @@ class InverseTimeDecay(LearningRateSchedule):
     """
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
-        _check_positive("InverseTimeDecay", "decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
-    def __call__(self, step):
-        initial = _as_float(self.initial_learning_rate)
-        p = _as_float(step) / jnp.asarray(self.decay_steps, initial.dtype)
-        if self.staircase:
-            p = jnp.floor(p)
-        return initial / (1 + jnp.asarray(self.decay_rate, initial.dtype) * p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+    def _decay(self, initial, rate, progress):
+        return initial / (1 + rate * progress)
 
 
 def _cosine(fraction, alpha, dtype):
