@@ -6,7 +6,7 @@
     model.fit(x, y, epochs=5)
 """
 from kerasj import (activations, backend, callbacks, config, constraints, initializers, layers, losses,
-                    metrics, models, optimizers, random, regularizers, saving, utils)
+                    metrics, models, ops, optimizers, random, regularizers, saving, utils)
 from kerasj.layers import Input, InputSpec, Layer
 from kerasj.models import Functional, Model, Sequential
 from kerasj.transforms import function, grad, value_and_grad

@@ -251,7 +251,7 @@ class Function:
         dynamic = [i for i, leaf in enumerate(leaves) if _is_dynamic(leaf)]
         dynamic_set = set(dynamic)
         key = (treedef,
-               tuple((i, tuple(np.shape(leaves[i])), str(np.result_type(leaves[i]))) for i in dynamic),
+               tuple((i, tuple(np.shape(leaves[i])), str(leaves[i].dtype)) for i in dynamic),
                tuple((i, _static_key(leaf)) for i, leaf in enumerate(leaves) if i not in dynamic_set))
         program = self._programs.get(key)
         dynamic_values = tuple(leaves[i] for i in dynamic)
