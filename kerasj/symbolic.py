@@ -11,7 +11,6 @@ import itertools
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from kerasj.variables import StateScope, standardize_dtype
 
@@ -145,9 +144,3 @@ def compute_output_spec(fn, args, kwargs):
         return KerasTensor(shape, a.dtype.name if hasattr(a.dtype, "name") else a.dtype)
 
     return jax.tree_util.tree_map(to_tensor, first, other)
-
-
-def to_array_struct(x):
-    """A concrete-size ShapeDtypeStruct for an array-like (used to build layers from real data)."""
-    arr = np.asarray(x) if not hasattr(x, "shape") else x
-    return jax.ShapeDtypeStruct(tuple(arr.shape), arr.dtype)

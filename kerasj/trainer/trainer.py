@@ -532,14 +532,19 @@ class Trainer:
     def _custom_train_step(self):
         return type(self).train_step is not Trainer.train_step
 
+    def _inference_chunk(self, source):
+        """Steps per compiled call for evaluate/predict: all full batches of in-memory arrays at once;
+        `steps_per_execution` for batches coming from the host."""
+        if isinstance(source, data_utils.ArrayData):
+            return max(1, source.num_samples // source.batch_size)
+        return self.steps_per_execution
+
     # -- evaluate --------------------------------------------------------------------------------------
     def _evaluate_source(self, source, callbacks):
         program = self._program("test")
         callbacks.on_test_begin()
         logs, step = {}, 0
-        chunk = (max(1, source.num_samples // source.batch_size) if isinstance(source, data_utils.ArrayData)
-                 else self.steps_per_execution)
-        for data, indices, n_valid in self._dispatches(source, False, chunk):
+        for data, indices, n_valid in self._dispatches(source, False, self._inference_chunk(source)):
             callbacks.on_test_batch_begin(step)
             logs = program(data, indices, n_valid, reset=step == 0)
             step += n_valid
@@ -577,10 +582,8 @@ class Trainer:
                                  steps=self._num_steps(source))
         program = self._program("predict")
         callbacks.on_predict_begin()
-        chunk = (max(1, source.num_samples // source.batch_size) if isinstance(source, data_utils.ArrayData)
-                 else self.steps_per_execution)
         pieces, step = [], 0
-        for data, indices, n_valid in self._dispatches(source, False, chunk):
+        for data, indices, n_valid in self._dispatches(source, False, self._inference_chunk(source)):
             callbacks.on_predict_batch_begin(step)
             outs = program(data, indices, n_valid)
             outs = jax.tree_util.tree_map(lambda o: np.asarray(o)[:n_valid].reshape((-1,) + o.shape[2:]), outs)
