@@ -14,6 +14,7 @@
 """
 import inspect
 import threading
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -21,6 +22,7 @@ import numpy as np
 
 from kerasj import config
 from kerasj.layers.input_spec import assert_input_compatibility
+from kerasj.layers.masks import masks_of, set_masks
 from kerasj.random import SeedGenerator
 from kerasj.symbolic import KerasTensor, Node, any_symbolic, compute_output_spec
 from kerasj.utils.naming import to_snake_case, uniquify
@@ -90,7 +92,8 @@ class Layer:
         self._trainable = bool(trainable)
         self.built = False
         self.input_spec = None
-        self.supports_masking = False
+        # As in Keras, a layer that defines compute_mask supports masking unless it says otherwise.
+        self.supports_masking = type(self).compute_mask is not Layer.compute_mask
         self.autocast = autocast
         policy, self._variable_dtype, self._compute_dtype = _resolve_dtype_policy(dtype)
         self._dtype_policy_name = policy
@@ -458,9 +461,49 @@ class Layer:
             kwargs.pop("training", None)
         return training
 
+    def _fill_masks(self, args, kwargs):
+        """Pass input masks to `call` as Keras does; return the mask that `compute_mask` will receive."""
+        params = self._call_signature.parameters
+        tensors = {}
+        if "mask" in params or any(name.endswith("_mask") for name in params):
+            try:
+                bound = self._call_signature.bind_partial(*args, **kwargs).arguments
+            except TypeError:
+                bound = {}
+            tensors = {k: v for k, v in bound.items() if k not in ("mask", "training")
+                       and not k.endswith("_mask") and any(hasattr(x, "shape")
+                                                          for x in jax.tree_util.tree_leaves(v))}
+        if len(tensors) == 1 and "mask" in params and kwargs.get("mask") is None:
+            found = masks_of(next(iter(tensors.values())))
+            if found is not None:
+                kwargs["mask"] = found
+        elif len(tensors) > 1:
+            for name, value in tensors.items():
+                if f"{name}_mask" in params and kwargs.get(f"{name}_mask") is None:
+                    found = masks_of(value)
+                    if found is not None:
+                        kwargs[f"{name}_mask"] = found
+        if kwargs.get("mask") is not None:
+            return kwargs["mask"]
+        return masks_of(args[0]) if args else None
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of this layer's outputs, given its inputs and their `mask`. By default the input mask
+        passes through unchanged. Override in layers that create (Embedding) or change (RNN) masks."""
+        return mask
+
+    def _set_output_masks(self, inputs, outputs, previous_mask):
+        if self.supports_masking:
+            set_masks(outputs, self.compute_mask(inputs, previous_mask))
+        elif previous_mask is not None and not self.__dict__.get("_warned_mask_lost"):
+            object.__setattr__(self, "_warned_mask_lost", True)
+            warnings.warn(f"Layer '{self.name}' ({type(self).__name__}) received an input with a mask but does not "
+                          "support masking, so layers after it will not see the mask.", stacklevel=3)
+
     def _eager_call(self, args, kwargs):
         kwargs = dict(kwargs)
         training = self._resolve_training(kwargs)
+        previous_mask = self._fill_masks(args, kwargs)
         if "mask" in kwargs and not self._call_accepts("mask"):
             kwargs.pop("mask")
         top_level = not in_call_context()
@@ -481,6 +524,7 @@ class Layer:
         if self.activity_regularizer is not None:
             for out in jax.tree_util.tree_leaves(outputs):
                 self.add_loss(self.activity_regularizer(out) / out.shape[0])
+        self._set_output_masks(args[0] if args else None, outputs, previous_mask)
         return outputs
 
     def _symbolic_call(self, args, kwargs):

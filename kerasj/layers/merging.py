@@ -9,6 +9,8 @@ must agree.
     >>> kerasj.layers.add([a, b]).shape
     (None, 4)
 """
+import functools
+
 import jax.numpy as jnp
 from jax import lax
 
@@ -55,6 +57,21 @@ class _Merge(Layer):
             raise ValueError(f"{self._kind}: a merge layer must be called on a list of input tensors; "
                              f"received a single input of shape {shape}")
         return list(inputs)
+
+    def _input_masks(self, inputs, mask):
+        if mask is None:
+            return None
+        if not isinstance(mask, (list, tuple)) or len(mask) != len(self._as_list(inputs)):
+            raise ValueError(f"{self._kind}: `mask` must be a list with one entry (or None) per input; received "
+                             f"{mask!r} for {len(self._as_list(inputs))} inputs")
+        return list(mask)
+
+    def compute_mask(self, inputs, mask=None):
+        """A step is kept when any input keeps it; an unmasked input makes the output unmasked."""
+        masks = self._input_masks(inputs, mask)
+        if masks is None or any(m is None for m in masks):
+            return None
+        return functools.reduce(jnp.logical_or, [jnp.asarray(m, bool) for m in masks])
 
     def call(self, inputs):
         inputs = self._as_list(inputs)
@@ -218,6 +235,22 @@ class Concatenate(_Merge):
 
     def _merge(self, inputs):
         return jnp.concatenate(inputs, axis=self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        """Masks are concatenated like the inputs (an unmasked input counts as all kept); a position of the
+        output is kept when any of its features is."""
+        masks = self._input_masks(inputs, mask)
+        if masks is None or all(m is None for m in masks):
+            return None
+        full = []
+        for x, m in zip(self._as_list(inputs), masks):
+            if m is None:
+                m = jnp.ones(jnp.shape(x), bool)
+            m = jnp.asarray(m, bool)
+            if m.ndim < jnp.ndim(x):
+                m = jnp.broadcast_to(m[..., None], jnp.shape(x))
+            full.append(m)
+        return jnp.any(jnp.concatenate(full, axis=self.axis), axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

@@ -249,6 +249,9 @@ class GlobalAveragePooling1D(GlobalPooling):
         super().__init__(data_format=data_format, keepdims=keepdims, **kwargs)
         self.supports_masking = True
 
+    def compute_mask(self, inputs, mask=None):
+        return None  # the steps axis is pooled away
+
     def call(self, inputs, mask=None):
         if mask is None:
             return super().call(inputs)

@@ -1,0 +1,113 @@
+"""Mask propagation: a layer's compute_mask output reaches the next layer's `mask` argument, passes through
+supports_masking layers, is combined by merge layers, and is dropped (with a warning) by layers that do not
+support masking — compared with Keras 3 running the same custom layers."""
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+import pytest
+
+import kerasj
+from kerasj.layers.masks import get_mask, set_mask
+
+
+def make_layers(lib):
+    class MaskNonZero(lib.layers.Layer):
+        """Masks steps whose features are all zero (a stand-in for Masking / Embedding(mask_zero))."""
+        def call(self, x):
+            return x
+
+        def compute_mask(self, x, mask=None):
+            return lib.ops.any(x != 0, axis=-1)
+
+    class MaskedSum(lib.layers.Layer):
+        """Sums the kept steps; records whether it received a mask."""
+        def call(self, x, mask=None):
+            if mask is None:
+                return lib.ops.sum(x, axis=1) * 0 - 1.0
+            return lib.ops.sum(x * lib.ops.expand_dims(lib.ops.cast(mask, x.dtype), -1), axis=1)
+
+    return MaskNonZero, MaskedSum
+
+
+X = np.array([[[1.0, 2.0], [0.0, 0.0], [3.0, 1.0]],
+              [[0.0, 0.0], [5.0, 1.0], [2.0, 2.0]]], np.float32)
+
+
+@pytest.mark.parametrize("middle", ["Dense", "Dropout", "Activation", "LayerNormalization", None])
+def test_mask_reaches_consumer_through_supporting_layers_like_keras(middle):
+    results = []
+    for lib in (kerasj, keras):
+        MaskNonZero, MaskedSum = make_layers(lib)
+        inputs = lib.Input((3, 2))
+        x = MaskNonZero()(inputs)
+        if middle == "Dense":
+            x = lib.layers.Dense(2, kernel_initializer="ones")(x)
+        elif middle == "Dropout":
+            x = lib.layers.Dropout(0.5)(x)
+        elif middle == "Activation":
+            x = lib.layers.Activation("relu")(x)
+        elif middle == "LayerNormalization":
+            x = lib.layers.LayerNormalization()(x)
+        model = lib.Model(inputs, MaskedSum()(x))
+        results.append(np.asarray(model.predict(X, verbose=0)))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-5, atol=1e-5)
+    assert not np.any(results[0] == -1.0)  # the consumer did receive a mask
+
+
+def test_sequential_and_eager_chaining_propagate_masks():
+    MaskNonZero, MaskedSum = make_layers(kerasj)
+    model = kerasj.Sequential([kerasj.Input((3, 2)), MaskNonZero(), kerasj.layers.Dense(2, kernel_initializer="ones"),
+                               MaskedSum()])
+    expected = (X.sum(-1, keepdims=True) * np.any(X != 0, -1, keepdims=True)).sum(1) * np.ones((1, 2))
+    np.testing.assert_allclose(model(X), expected, rtol=1e-6)
+    np.testing.assert_allclose(jax.jit(lambda x: model(x))(X), expected, rtol=1e-6)
+    masker, summer = MaskNonZero(), MaskedSum()
+    y = masker(X)
+    np.testing.assert_array_equal(get_mask(y), np.any(X != 0, -1))
+    np.testing.assert_allclose(summer(y), (X * np.any(X != 0, -1)[..., None]).sum(1))
+
+
+def test_explicit_mask_wins_and_layer_without_masking_drops_it_with_warning():
+    MaskNonZero, MaskedSum = make_layers(kerasj)
+    y = MaskNonZero()(X)
+    keep_all = np.ones((2, 3), bool)
+    np.testing.assert_allclose(MaskedSum()(y, mask=keep_all), X.sum(1))
+    flat = kerasj.layers.Conv1D(2, 1)
+    with pytest.warns(UserWarning, match=f"'{flat.name}'.*does not support masking"):
+        z = flat(y)
+    assert get_mask(z) is None
+
+
+@pytest.mark.parametrize("merge", ["Add", "Concatenate"])
+def test_merge_layers_combine_masks_like_keras(merge):
+    a = X
+    b = np.array([[[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]],
+                  [[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]]], np.float32)
+    results = []
+    for lib in (kerasj, keras):
+        MaskNonZero, MaskedSum = make_layers(lib)
+        i1, i2 = lib.Input((3, 2)), lib.Input((3, 2))
+        m = getattr(lib.layers, merge)()([MaskNonZero()(i1), MaskNonZero()(i2)])
+        results.append(np.asarray(lib.Model([i1, i2], MaskedSum()(m)).predict([a, b], verbose=0)))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def test_mask_table_forgets_freed_arrays():
+    x = jnp.ones((2, 3))
+    set_mask(x, jnp.array([True, False]))
+    key = id(x)
+    del x
+    import gc
+    gc.collect()
+    from kerasj.layers import masks
+    assert key not in masks._table()
+
+
+def test_mask_does_not_leak_between_unrelated_arrays():
+    assert get_mask(jnp.zeros((2, 3))) is None
+    assert get_mask(np.zeros(3)) is None
