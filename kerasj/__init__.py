@@ -9,7 +9,7 @@ from kerasj import (activations, backend, callbacks, config, constraints, initia
                     metrics, models, ops, optimizers, random, regularizers, saving, utils)
 from kerasj.layers import Input, InputSpec, Layer
 from kerasj.models import Functional, Model, Sequential
-from kerasj.transforms import function, grad, value_and_grad
+from kerasj.transforms import UntraceableFunctionError, function, grad, value_and_grad
 from kerasj.variables import StateScope, Variable
 
 __version__ = "0.1.0"

@@ -31,6 +31,30 @@ class _ReadTrackingScope(StateScope):
         return found, value
 
 
+def _name(fn):
+    return getattr(fn, "__qualname__", None) or type(fn).__name__
+
+
+# What JAX raises when Python code needs the concrete value of an array that is being traced.
+_TRACER_VALUE_ERRORS = (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError,
+                        jax.errors.TracerIntegerConversionError, jax.errors.TracerArrayConversionError)
+
+
+class UntraceableFunctionError(TypeError):
+    """A function given to `kerasj.function` needs concrete array values in Python, so it cannot compile."""
+
+
+def _untraceable(fn, error):
+    return UntraceableFunctionError(
+        f"kerasj.function could not compile `{_name(fn)}`: it uses the value of an array in Python while the "
+        "array is only a placeholder being traced (float(x), int(x), bool(x), `if x > 0:`, x.numpy(), "
+        "np.asarray(x), x.item(), ...). To compile it: branch with ops.where / ops.cond (or jax.lax.cond), loop "
+        "with ops.fori_loop / ops.while_loop, return values and convert them after the call instead of inside, "
+        "or pass Python numbers as plain arguments (they are static). To run it as ordinary Python instead, use "
+        "kerasj.function(fn, jit_compile=False). No Variable was changed by the failed call. JAX said: "
+        f"{str(error).splitlines()[0]}")
+
+
 def _is_layer(obj):
     from kerasj.layers.layer import Layer
     return isinstance(obj, Layer)
@@ -102,7 +126,16 @@ def value_and_grad(fn, variables, has_aux=False):
             cell["unread"] = [v for v in diff_vars if id(v) not in scope.read_ids]
             diff_ids = {id(v) for v in diff_vars}
             side = [(var, val) for var, val in scope.items() if id(var) not in diff_ids]
+            if has_aux and not (isinstance(out, (tuple, list)) and len(out) == 2):
+                raise TypeError(f"value_and_grad(has_aux=True): `{_name(fn)}` must return a pair (loss, aux); "
+                                f"received {type(out).__name__}.")
             value, aux = out if has_aux else (out, None)
+            if not hasattr(value, "shape") or getattr(value, "shape", None) != ():
+                shape = getattr(value, "shape", None)
+                raise TypeError(f"value_and_grad: `{_name(fn)}` must return a scalar loss to differentiate, but it "
+                                f"returned {'shape ' + str(tuple(shape)) if shape is not None else repr(value)}. "
+                                "Reduce it first (e.g. ops.mean or ops.sum), or return (loss, extras) with "
+                                "has_aux=True.")
             cell["vars"] = [var for var, _ in side]
             cell["loss_layers"] = [layer for layer, _ in scope.added_losses]
             return value, (aux, [val for _, val in side], [val for _, val in scope.added_losses])
@@ -178,8 +211,11 @@ class _Program:
         return tuple(scope.get(v) for v in self.out_written), out, losses
 
     def __call__(self, dynamic_values):
-        new_values, out, losses = self.compiled(tuple(v._value for v in self.written),
-                                                tuple(v._value for v in self.read_only), dynamic_values)
+        try:
+            new_values, out, losses = self.compiled(tuple(v._value for v in self.written),
+                                                    tuple(v._value for v in self.read_only), dynamic_values)
+        except _TRACER_VALUE_ERRORS as e:
+            raise _untraceable(self.owner._fn, e) from e
         for var, value in zip(self.out_written, new_values):
             var._set_value_unchecked(value)
         _restore_losses(zip(self.loss_layers, losses))
@@ -270,6 +306,8 @@ class Function:
                         self._fn(*a, **k)
                 jax.eval_shape(probe, *dynamic_values)
                 eager_out = None
+            except _TRACER_VALUE_ERRORS as e:
+                raise _untraceable(self._fn, e) from e
             except Exception:
                 scope = RecordingScope()
                 with scope:

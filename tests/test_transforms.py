@@ -215,3 +215,40 @@ def test_batch_norm_statistics_update_through_value_and_grad():
     np.testing.assert_allclose(bn.moving_mean.numpy(), 0.5 * 0.0 + 0.5 * x.mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(bn.moving_variance.numpy(), 0.5 * 1.0 + 0.5 * x.var(axis=0), rtol=1e-5)
     assert all(not isinstance(v.value, jax.core.Tracer) for v in model.variables)
+
+
+def test_gradient_of_a_non_scalar_value_explains_how_to_reduce_it():
+    v = keras.Variable(np.ones(3, np.float32))
+    with pytest.raises(TypeError, match=r"must return a scalar loss.*shape \(3,\).*ops.mean"):
+        keras.value_and_grad(lambda x: x * v, [v])(jnp.ones(3))
+    with pytest.raises(TypeError, match=r"has_aux=True.*must return a pair"):
+        keras.value_and_grad(lambda x: jnp.sum(x * v), [v], has_aux=True)(jnp.ones(3))
+    np.testing.assert_array_equal(v.numpy(), np.ones(3))
+
+
+@pytest.mark.parametrize("convert", ["float", "if", "numpy", "item"])
+def test_function_using_concrete_values_fails_clearly_and_changes_nothing(convert):
+    v = keras.Variable(np.ones(3, np.float32))
+
+    def step(x):
+        v.assign_add(x)  # assigned before the untraceable line: must not leak a tracer into v
+        total = jnp.sum(v * x)
+        if convert == "float":
+            return float(total)
+        if convert == "if":
+            return 1.0 if total > 0 else 0.0
+        if convert == "numpy":
+            return np.asarray(total)
+        return total.item()
+
+    fn = keras.function(step)
+    for _ in range(2):  # the first call (state discovery) and a retry fail the same way
+        with pytest.raises(keras.UntraceableFunctionError, match=r"could not compile `.*step`.*ops.cond"
+                                                                 r".*jit_compile=False"):
+            fn(jnp.ones(3))
+        assert isinstance(v.value, jax.Array) and not isinstance(v.value, jax.core.Tracer)
+        np.testing.assert_array_equal(v.numpy(), np.ones(3))
+    # The advertised way out runs it as Python.
+    eager = keras.function(step, jit_compile=False)
+    eager(jnp.ones(3))
+    np.testing.assert_array_equal(v.numpy(), 2 * np.ones(3))
