@@ -40,3 +40,6 @@ def set_image_data_format(data_format):
         raise ValueError(f"set_image_data_format: expected 'channels_last' or 'channels_first'; "
                          f"received {data_format!r}")
     _IMAGE_DATA_FORMAT = data_format
+
+
+from kerasj.saving.safe_mode import enable_unsafe_deserialization  # noqa: E402  (a keras.config name)

@@ -1,8 +1,10 @@
 """Layers: `kerasj.layers.Dense`, `Dropout`, ... (Keras 3 names and arguments)."""
+from kerasj.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from kerasj.layers.core import Activation, Dense, Identity
 from kerasj.layers.convolutional import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose,
                                          Convolution1D, Convolution1DTranspose, Convolution2D,
                                          Convolution2DTranspose, Convolution3D, Convolution3DTranspose)
+from kerasj.layers.cropping import Cropping1D, Cropping2D, Cropping3D
 from kerasj.layers.input_layer import Input, InputLayer
 from kerasj.layers.input_spec import InputSpec
 from kerasj.layers.layer import Layer
@@ -10,6 +12,7 @@ from kerasj.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Mini
                                     average, concatenate, dot, maximum, minimum, multiply, subtract)
 from kerasj.layers.normalization import (BatchNormalization, GroupNormalization, LayerNormalization,
                                           UnitNormalization)
+from kerasj.layers.padding import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 from kerasj.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D, AvgPool2D,
                                    AvgPool3D, GlobalAveragePooling1D, GlobalAveragePooling2D,
                                    GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D,
@@ -17,10 +20,13 @@ from kerasj.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePo
                                    GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool1D, MaxPool2D, MaxPool3D,
                                    MaxPooling1D, MaxPooling2D, MaxPooling3D)
 from kerasj.layers.preprocessing.normalization import Normalization
-from kerasj.layers.regularization import Dropout
-from kerasj.layers.reshaping import Flatten, Reshape
+from kerasj.layers.regularization import (ActivityRegularization, AlphaDropout, Dropout, GaussianDropout,
+                                          GaussianNoise, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
+from kerasj.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from kerasj.layers.separable_convolutional import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
                                                    SeparableConv2D, SeparableConvolution1D,
                                                    SeparableConvolution2D)
 from kerasj.layers.serialization import deserialize_layer as deserialize
 from kerasj.layers.serialization import serialize_layer as serialize
+from kerasj.layers.time_distributed import TimeDistributed
+from kerasj.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D

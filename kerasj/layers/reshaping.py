@@ -1,8 +1,12 @@
-"""Reshaping layers: Flatten, Reshape."""
+"""Reshaping layers: Flatten, Reshape, Permute, RepeatVector.
+
+Cropping, zero-padding and upsampling live in cropping.py, padding.py and upsampling.py.
+"""
 import math
 
 import jax.numpy as jnp
 
+from kerasj.layers.conv_base import check_positive_int, standardize_data_format
 from kerasj.layers.input_spec import InputSpec
 from kerasj.layers.layer import Layer
 
@@ -19,10 +23,7 @@ class Flatten(Layer):
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        if data_format not in (None, "channels_last", "channels_first"):
-            raise ValueError(f"Flatten: data_format must be 'channels_last' or 'channels_first'; "
-                             f"received {data_format!r}")
-        self.data_format = data_format or "channels_last"
+        self.data_format = standardize_data_format(data_format, f"Flatten '{self.name}'")
         self.input_spec = InputSpec(min_ndim=1)
         self.built = True
 
@@ -50,9 +51,9 @@ class Reshape(Layer):
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
         target_shape = tuple(target_shape)
-        if sum(1 for d in target_shape if d == -1) > 1:
-            raise ValueError(f"Reshape: at most one dimension of target_shape may be -1; "
-                             f"received target_shape={target_shape}")
+        if sum(1 for d in target_shape if d == -1) > 1 or any(isinstance(d, int) and d < -1 for d in target_shape):
+            raise ValueError(f"Reshape '{self.name}': target_shape must hold non-negative sizes and at most "
+                             f"one -1; received target_shape={target_shape}")
         self.target_shape = target_shape
         self.built = True
 
@@ -79,3 +80,53 @@ class Reshape(Layer):
 
     def get_config(self):
         return {**super().get_config(), "target_shape": self.target_shape}
+
+
+class Permute(Layer):
+    """Reorders the non-batch axes: `dims` is a permutation of 1..n (the batch axis 0 stays first).
+
+        >>> Permute((2, 1))(jnp.ones((4, 10, 64))).shape
+        (4, 64, 10)
+    """
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        dims = tuple(dims)
+        if sorted(dims) != list(range(1, len(dims) + 1)):
+            raise ValueError(f"Permute '{self.name}': `dims` must be a permutation of 1..{len(dims)} (the batch "
+                             f"axis is not included); received dims={dims}")
+        self.dims = dims
+        self.input_spec = InputSpec(ndim=len(dims) + 1)
+        self.built = True
+
+    def call(self, inputs):
+        return jnp.transpose(inputs, (0,) + self.dims)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
+
+    def get_config(self):
+        return {**super().get_config(), "dims": self.dims}
+
+
+class RepeatVector(Layer):
+    """Repeats a batch of vectors `n` times along a new axis 1: (batch, features) -> (batch, n, features).
+
+        >>> RepeatVector(3)(jnp.ones((2, 5))).shape
+        (2, 3, 5)
+    """
+
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        self.n = check_positive_int(n, "n", f"RepeatVector '{self.name}'")
+        self.input_spec = InputSpec(ndim=2)
+        self.built = True
+
+    def call(self, inputs):
+        return jnp.broadcast_to(inputs[:, None, :], (inputs.shape[0], self.n, inputs.shape[1]))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self):
+        return {**super().get_config(), "n": self.n}
