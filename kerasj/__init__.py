@@ -5,8 +5,8 @@
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=5)
 """
-from kerasj import (activations, backend, callbacks, config, constraints, initializers, layers, losses,
-                    metrics, models, ops, optimizers, random, regularizers, saving, utils)
+from kerasj import (activations, backend, callbacks, config, constraints, datasets, initializers, layers,
+                    losses, metrics, models, ops, optimizers, random, regularizers, saving, utils)
 from kerasj.layers import Input, InputSpec, Layer
 from kerasj.models import Functional, Model, Sequential
 from kerasj.transforms import UntraceableFunctionError, function, grad, value_and_grad
