@@ -10,7 +10,6 @@ Model replays the recorded Nodes on real arrays.
 import itertools
 
 import jax
-import jax.numpy as jnp
 
 from kerasj.variables import StateScope, standardize_dtype
 
@@ -49,26 +48,25 @@ class KerasTensor:
             f"{self!r} is a symbolic input (from kerasj.Input), not an array: jax.numpy functions cannot be "
             "called on it directly. Put the computation in a layer (kerasj.layers.Lambda or a custom Layer).")
 
-    # Operators on symbolic tensors become graph nodes of a small op layer.
-    def _op(self, fn, *others, name):
+    # Operators on symbolic tensors become graph nodes of a small op layer, with Keras's op names.
+    def _op(self, op_class_name, *args):
         from kerasj.layers.op_layer import OpLayer
-        return OpLayer(fn, op_name=name)(self, *others)
+        return OpLayer(op_class_name)(*args)
 
 
-def _make_operator(fn, name, reflected=False):
+def _make_operator(op_class_name, reflected=False):
     if reflected:
-        return lambda self, other: self._op(lambda a, b: fn(b, a), other, name=name)
-    return lambda self, other: self._op(fn, other, name=name)
+        return lambda self, other: self._op(op_class_name, other, self)
+    return lambda self, other: self._op(op_class_name, self, other)
 
 
-for _name, _fn in [("add", jnp.add), ("sub", jnp.subtract), ("mul", jnp.multiply), ("truediv", jnp.divide),
-                   ("pow", jnp.power), ("matmul", jnp.matmul), ("floordiv", jnp.floor_divide),
-                   ("mod", jnp.mod)]:
-    setattr(KerasTensor, f"__{_name}__", _make_operator(_fn, _name))
-    setattr(KerasTensor, f"__r{_name}__", _make_operator(_fn, _name, reflected=True))
-KerasTensor.__neg__ = lambda self: self._op(jnp.negative, name="negative")
-KerasTensor.__abs__ = lambda self: self._op(jnp.abs, name="absolute")
-KerasTensor.__getitem__ = lambda self, idx: self._op(lambda a: a[idx], name="get_item")
+for _name, _op_name in [("add", "Add"), ("sub", "Subtract"), ("mul", "Multiply"), ("truediv", "TrueDivide"),
+                        ("pow", "Power"), ("matmul", "Matmul"), ("floordiv", "FloorDivide"), ("mod", "Mod")]:
+    setattr(KerasTensor, f"__{_name}__", _make_operator(_op_name))
+    setattr(KerasTensor, f"__r{_name}__", _make_operator(_op_name, reflected=True))
+KerasTensor.__neg__ = lambda self: self._op("Negative", self)
+KerasTensor.__abs__ = lambda self: self._op("Absolute", self)
+KerasTensor.__getitem__ = lambda self, key: self._op("GetItem", self, key)
 
 
 def is_symbolic(x):

@@ -7,6 +7,7 @@ from kerasj.layers.convolutional import (Conv1D, Conv1DTranspose, Conv2D, Conv2D
 from kerasj.layers.cropping import Cropping1D, Cropping2D, Cropping3D
 from kerasj.layers.input_layer import Input, InputLayer
 from kerasj.layers.input_spec import InputSpec
+from kerasj.layers.lambda_layer import Lambda
 from kerasj.layers.layer import Layer
 from kerasj.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                                     average, concatenate, dot, maximum, minimum, multiply, subtract)
@@ -19,7 +20,15 @@ from kerasj.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePo
                                    GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D, GlobalMaxPooling1D,
                                    GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool1D, MaxPool2D, MaxPool3D,
                                    MaxPooling1D, MaxPooling2D, MaxPooling3D)
+from kerasj.layers.preprocessing.center_crop import CenterCrop
 from kerasj.layers.preprocessing.normalization import Normalization
+from kerasj.layers.preprocessing.random_contrast import RandomContrast
+from kerasj.layers.preprocessing.random_flip import RandomFlip
+from kerasj.layers.preprocessing.random_rotation import RandomRotation
+from kerasj.layers.preprocessing.random_translation import RandomTranslation
+from kerasj.layers.preprocessing.random_zoom import RandomZoom
+from kerasj.layers.preprocessing.rescaling import Rescaling
+from kerasj.layers.preprocessing.resizing import Resizing
 from kerasj.layers.regularization import (ActivityRegularization, AlphaDropout, Dropout, GaussianDropout,
                                           GaussianNoise, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
 from kerasj.layers.reshaping import Flatten, Permute, RepeatVector, Reshape

@@ -10,6 +10,8 @@ class InputLayer(Layer):
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
                  input_tensor=None, optional=False, name=None, **kwargs):
         kwargs.pop("input_shape", None) if shape is not None else None
+        if kwargs.pop("ragged", False):
+            raise ValueError("InputLayer: ragged inputs are not supported in kerasj (JAX has no ragged arrays).")
         if "input_shape" in kwargs and shape is None:
             shape = kwargs.pop("input_shape")
         if "batch_input_shape" in kwargs and batch_shape is None:
@@ -50,7 +52,7 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {"batch_shape": self.batch_shape, "dtype": self._dtype_name, "sparse": self.sparse,
-                "name": self.name, "optional": self.optional}
+                "ragged": False, "name": self.name, "optional": self.optional}
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None,

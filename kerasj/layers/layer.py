@@ -25,7 +25,7 @@ from kerasj.layers.input_spec import assert_input_compatibility
 from kerasj.layers.masks import masks_of, set_masks
 from kerasj.random import SeedGenerator
 from kerasj.symbolic import KerasTensor, Node, any_symbolic, compute_output_spec
-from kerasj.utils.naming import to_snake_case, uniquify
+from kerasj.utils.naming import reserve, to_snake_case, uniquify
 from kerasj.variables import (Variable, bump_structure_version, current_scope, name_scope, standardize_dtype,
                               structure_version)
 
@@ -76,7 +76,7 @@ class Layer:
     _UNTRACKED = frozenset({"_inbound_nodes", "_losses", "_own_variables", "_regularized",
                             "_build_shapes", "input_spec", "_call_signature", "_collect_cache",
                             "_children_cache", "_call_sig_cache", "_checked_signatures", "_programs",
-                            "_batch_input_shape", "_y_pred_struct"})
+                            "_batch_input_shape", "_y_pred_struct", "_compile_args"})
 
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None,
                  **kwargs):
@@ -101,6 +101,8 @@ class Layer:
             name = uniquify(to_snake_case(type(self).__name__))
         elif not isinstance(name, str) or "/" in name:
             raise ValueError(f"{type(self).__name__}: name must be a string without '/'; received {name!r}")
+        else:
+            reserve(name)
         self.name = name
         from kerasj import regularizers
         self.activity_regularizer = regularizers.get(activity_regularizer)
@@ -402,9 +404,36 @@ class Layer:
                                                       is_leaf=lambda x: isinstance(x, KerasTensor))
                             for p in build_params if p[:-6] in bound}
             self._build_with(lambda: self.build(**shape_kwargs))
+            object.__setattr__(self, "_build_shapes_dict", shape_kwargs)
         else:
             self._build_with(lambda: self.build(shapes))
         self._build_shapes = shapes
+
+    def get_build_config(self):
+        """The input shapes this layer was built for (`{"input_shape": ...}`, or `{"shapes_dict": ...}` for
+        layers built from several arguments), saved so a loaded layer creates the same weights; None if unbuilt."""
+        if not self.built:
+            return None
+        shapes_dict = self.__dict__.get("_build_shapes_dict")
+        if shapes_dict:
+            return {"shapes_dict": _shapes_to_lists(shapes_dict)}
+        shapes = self.__dict__.get("_build_shapes")
+        if shapes is None:
+            return None
+        return {"input_shape": _shapes_to_lists(shapes)}
+
+    def build_from_config(self, config):
+        """Build from `get_build_config()` output."""
+        if not config or self.built:
+            return
+        if "shapes_dict" in config:
+            shapes = {k: _lists_to_shapes(v) for k, v in config["shapes_dict"].items()}
+            self._build_with(lambda: self.build(**shapes))
+            object.__setattr__(self, "_build_shapes_dict", shapes)
+        elif config.get("input_shape") is not None:
+            shape = _lists_to_shapes(config["input_shape"])
+            self._build_with(lambda: self.build(shape))
+            self._build_shapes = shape
 
     def _build_with(self, fn):
         with name_scope(self.name):
@@ -592,6 +621,32 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _is_flat_shape(value):
+    return isinstance(value, (list, tuple)) and all(d is None or isinstance(d, int) for d in value)
+
+
+def _shapes_to_lists(shapes):
+    """Nested shapes as JSON lists (the build config's form)."""
+    if _is_flat_shape(shapes):
+        return [None if d is None else int(d) for d in shapes]
+    if isinstance(shapes, dict):
+        return {k: _shapes_to_lists(v) for k, v in shapes.items()}
+    if isinstance(shapes, (list, tuple)):
+        return [_shapes_to_lists(s) for s in shapes]
+    raise ValueError(f"Not a shape: {shapes!r}")
+
+
+def _lists_to_shapes(value):
+    """The inverse of _shapes_to_lists: flat lists become shape tuples."""
+    if _is_flat_shape(value):
+        return tuple(value)
+    if isinstance(value, dict):
+        return {k: _lists_to_shapes(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_lists_to_shapes(v) for v in value]
+    raise ValueError(f"A build config shape must be a list of ints and nulls; received {value!r}")
 
 
 class _null_scope:

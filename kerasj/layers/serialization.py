@@ -1,16 +1,22 @@
-"""Layer (de)serialization in Keras's `{"module", "class_name", "config", "registered_name"}` form."""
+"""Layer (de)serialization in Keras's `{"module", "class_name", "config", "registered_name"}` form
+(`kerasj.layers.serialize` / `kerasj.layers.deserialize`); see kerasj.saving.serialization_lib for the rules.
+
+    >>> config = kerasj.layers.serialize(kerasj.layers.Dense(3))
+    >>> layer = kerasj.layers.deserialize(config)
+"""
 
 
 def serialize_layer(layer):
-    return {"module": "keras.layers", "class_name": type(layer).__name__, "config": layer.get_config(),
-            "registered_name": None}
+    from kerasj.saving.serialization_lib import serialize_keras_object
+    return serialize_keras_object(layer)
 
 
 def deserialize_layer(config, custom_objects=None):
-    """Rebuild a layer from `serialize_layer` output. Only built-in classes and `custom_objects` resolve."""
-    from kerasj import layers
-    name = config.get("class_name")
-    cls = (custom_objects or {}).get(name) or getattr(layers, name, None)
-    if cls is None or not isinstance(cls, type):
-        raise ValueError(f"Unknown layer class {name!r}; pass it in custom_objects={{'{name}': cls}}.")
-    return cls.from_config(config.get("config", {}))
+    """Rebuild a layer from `serialize_layer` output: built-in classes, registered classes and `custom_objects`
+    resolve; anything else is a ValueError saying how to register it."""
+    from kerasj.layers.layer import Layer
+    from kerasj.saving.serialization_lib import deserialize_keras_object
+    layer = deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=None)
+    if not isinstance(layer, Layer):
+        raise ValueError(f"Expected the config of a layer; it describes a {type(layer).__name__}.")
+    return layer

@@ -1,4 +1,33 @@
-"""Models: Model (functional and subclassed) and Sequential."""
+"""Models: Model (functional and subclassed) and Sequential; saving and loading whole models.
+
+    >>> model.save("model.keras")
+    >>> same = kerasj.models.load_model("model.keras")
+"""
+from kerasj.models.cloning import clone_model
 from kerasj.models.functional import Functional
 from kerasj.models.model import Model
 from kerasj.models.sequential import Sequential
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Load a `.keras` model file written by kerasj or Keras 3; see kerasj.saving.keras_archive.load_model."""
+    from kerasj.saving.keras_archive import load_model as _load
+    return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """Rebuild a model (new weights) from `model.to_json()` output.
+
+        >>> same_architecture = kerasj.models.model_from_json(model.to_json())
+    """
+    import json
+
+    from kerasj.saving.serialization_lib import deserialize_keras_object
+    try:
+        config = json.loads(json_string)
+    except (TypeError, json.JSONDecodeError) as err:
+        raise ValueError(f"model_from_json: not valid JSON ({err}).") from err
+    model = deserialize_keras_object(config, custom_objects=custom_objects)
+    if not isinstance(model, Model):
+        raise ValueError(f"model_from_json: the JSON describes a {type(model).__name__}, not a model.")
+    return model

@@ -124,7 +124,10 @@ class Model(Trainer, Layer):
             return
         if type(self).build is not Model.build:
             return Layer._maybe_build(self, args, kwargs)  # a user-defined build(input_shape)
-        # A subclassed model builds its sub-layers while its call runs.
+        # A subclassed model builds its sub-layers while its call runs; the input shape is kept for saving.
+        x = args[0] if args else next(iter(kwargs.values()), None)
+        if x is not None and all(hasattr(leaf, "shape") for leaf in jax.tree_util.tree_leaves(x)):
+            self._build_shapes = jax.tree_util.tree_map(lambda t: (None,) + tuple(t.shape)[1:], x)
         self.built = True
 
     def build_from_spec(self, specs):
@@ -142,6 +145,9 @@ class Model(Trainer, Layer):
             return out
         jax.eval_shape(run, structs)
         self.built = True
+        if self._graph is None:
+            self._build_shapes = jax.tree_util.tree_map(lambda t: (None,) + tuple(t.shape)[1:], specs,
+                                                        is_leaf=lambda x: isinstance(x, KerasTensor))
 
     def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False,
                        **kwargs):
@@ -186,11 +192,57 @@ class Model(Trainer, Layer):
         from kerasj.saving import weights_io
         weights_io.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
-    def save(self, filepath, overwrite=True, **kwargs):
-        """Whole-model `.keras` saving is not implemented yet; use `save_weights`."""
-        raise NotImplementedError(f"Model.save: saving the whole model to {filepath!r} (the `.keras` format) is "
-                                  "not implemented yet in kerasj; use `model.save_weights(...)` with a "
-                                  "`.weights.h5` file.")
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Save the whole model — architecture, weights, and the compile configuration with the optimizer's
+        state — to a Keras 3 `.keras` archive, atomically. Load it with `kerasj.models.load_model`.
+
+            >>> model.save("model.keras")
+        """
+        from kerasj.saving.keras_archive import save_model
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    # -- config --------------------------------------------------------------------------------------
+    def to_json(self, **kwargs):
+        """The model's architecture (no weights) as a JSON string; `kerasj.models.model_from_json` reads it.
+        Extra keyword arguments go to `json.dumps`."""
+        import json
+
+        from kerasj.saving.serialization_lib import serialize_keras_object
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
+    def get_config(self):
+        """Functional models: the graph of layer calls (Keras 3's format). Subclassed models: the base
+        layer arguments; override get_config (and from_config) to save models whose __init__ takes others."""
+        if self._graph is not None:
+            from kerasj.models.functional_config import get_functional_config
+            return get_functional_config(self)
+        return Layer.get_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if isinstance(config, dict) and "layers" in config and "input_layers" in config:
+            from kerasj.models.functional import Functional
+            from kerasj.models.functional_config import functional_from_config
+            return functional_from_config(Functional if cls is Model else cls, config, custom_objects)
+        try:
+            return cls(**config)
+        except TypeError as err:
+            raise TypeError(f"Could not rebuild {cls.__name__} from its config ({err}). A subclassed model whose "
+                            "__init__ takes arguments must define get_config() returning them (and from_config "
+                            "if they need converting).") from err
+
+    def get_build_config(self):
+        if self._graph is not None:
+            return {"input_shape": None}
+        return Layer.get_build_config(self)
+
+    def build_from_config(self, config):
+        shape = (config or {}).get("input_shape")
+        if shape is None or self._graph is not None:
+            return
+        from kerasj.layers.layer import _lists_to_shapes
+        self.build(_lists_to_shapes(shape))
+        self._build_shapes = _lists_to_shapes(shape)
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
                 layer_range=None):

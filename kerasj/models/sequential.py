@@ -120,18 +120,47 @@ class Sequential(Model):
         return x
 
     def get_config(self):
-        from kerasj.layers.serialization import serialize_layer
+        from kerasj.saving.serialization_lib import serialize_keras_object
         layers = []
         if self._input_layer is not None:
-            layers.append(serialize_layer(self._input_layer))
-        layers.extend(serialize_layer(layer) for layer in self._stack)
-        return {"name": self.name, "trainable": self.trainable, "layers": layers}
+            layers.append(serialize_keras_object(self._input_layer))
+        layers.extend(serialize_keras_object(layer) for layer in self._stack)
+        config = {**Layer.get_config(self), "layers": layers}
+        config.pop("batch_input_shape", None)
+        if self._input_layer is not None:
+            config["build_input_shape"] = list(self._input_layer.batch_shape)
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kerasj.layers.serialization import deserialize_layer
-        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for layer_config in config["layers"]:
-            model.add(deserialize_layer(layer_config, custom_objects=custom_objects), rebuild=False)
+        from kerasj.saving.serialization_lib import _expect_dict, _short, deserialize_keras_object
+        _expect_dict(config, "A Sequential model's config")
+        records = config.get("layers")
+        if not isinstance(records, list):
+            raise ValueError(f"A Sequential config needs a list 'layers'; received {_short(records)}")
+        name = config.get("name")
+        model = cls(name=name if isinstance(name, str) else None, trainable=config.get("trainable", True) is not False)
+        for record in records:
+            layer = deserialize_keras_object(record, custom_objects=custom_objects, safe_mode=None)
+            if not isinstance(layer, Layer):
+                raise ValueError(f"A Sequential config lists a {type(layer).__name__}, not a layer.")
+            model.add(layer, rebuild=False)
         model._maybe_build_graph()
+        shape = config.get("build_input_shape")
+        if model._graph is None and shape is not None:
+            model.build_from_config({"input_shape": shape})
         return model
+
+    def get_build_config(self):
+        if self._input_layer is None:
+            return None
+        return {"input_shape": list(self._input_layer.batch_shape)}
+
+    def build_from_config(self, config):
+        shape = (config or {}).get("input_shape")
+        if shape is None or self._graph is not None:
+            return
+        if not isinstance(shape, (list, tuple)) or not all(d is None or isinstance(d, int) for d in shape):
+            raise ValueError(f"Sequential '{self.name}': build_config input_shape must be a list of ints and "
+                             f"nulls; received {shape!r}")
+        self.build(tuple(shape))

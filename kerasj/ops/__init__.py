@@ -51,7 +51,7 @@ def _symbolic_aware(fn):
             call_args, call_kwargs = jax.tree_util.tree_unflatten(treedef, filled)
             return fn(*call_args, **call_kwargs)
 
-        return OpLayer(apply, op_name=fn.__name__)(*[leaves[i] for i in positions])
+        return OpLayer(fn.__name__, fn=apply)(*[leaves[i] for i in positions])
     return op
 
 

@@ -1,5 +1,18 @@
-"""Saving: Keras 3 `.weights.h5` files (`kerasj.saving.save_weights` / `load_weights`, also available as
-`model.save_weights` / `model.load_weights`)."""
+"""Saving and loading, in Keras 3's formats: whole models in `.keras` archives (`save_model` / `load_model`,
+also `model.save` and `kerasj.models.load_model`), weights in `.weights.h5` files (`save_weights` /
+`load_weights`), and configs (`serialize_keras_object` / `deserialize_keras_object`) with the registry of
+custom objects (`register_keras_serializable`, `custom_object_scope`).
+
+    >>> model.save("model.keras")
+    >>> same = kerasj.saving.load_model("model.keras")
+"""
+from kerasj.saving.keras_archive import load_model, save_model
+from kerasj.saving.object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,
+                                               get_registered_name, get_registered_object,
+                                               register_keras_serializable)
+from kerasj.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from kerasj.saving.weights_io import load_weights, save_weights
 
-__all__ = ["load_weights", "save_weights"]
+__all__ = ["CustomObjectScope", "custom_object_scope", "deserialize_keras_object", "get_custom_objects",
+           "get_registered_name", "get_registered_object", "load_model", "load_weights",
+           "register_keras_serializable", "save_model", "save_weights", "serialize_keras_object"]

@@ -91,14 +91,19 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
     _check_built(model, "saving")
     if not overwrite and os.path.exists(filepath) and not _confirm_overwrite(filepath):
         return
-    entries = [(path, obj, [v.numpy() for v in own_variables(obj)]) for path, obj in saveable_entries(model)]
     with atomic_write(filepath) as tmp_path:
         with _h5py().File(tmp_path, "w") as f:
-            for path, obj, arrays in entries:
-                group = f.require_group(join_path(path, "vars"))
-                group.attrs["name"] = obj.name
-                for i, array in enumerate(arrays):
-                    _write_array(group, str(i), array)
+            write_weights(model, f)
+
+
+def write_weights(model, h5file):
+    """Write the model's (and its optimizer's) variables into the open h5py File `h5file`."""
+    entries = [(path, obj, [v.numpy() for v in own_variables(obj)]) for path, obj in saveable_entries(model)]
+    for path, obj, arrays in entries:
+        group = h5file.require_group(join_path(path, "vars"))
+        group.attrs["name"] = obj.name
+        for i, array in enumerate(arrays):
+            _write_array(group, str(i), array)
 
 
 class _Mismatch(ValueError):
@@ -108,14 +113,18 @@ class _Mismatch(ValueError):
 def _read_array(dataset, where):
     if not isinstance(dataset, _h5py().Dataset):
         raise _Mismatch(f"{where} is not an HDF5 dataset.")
-    if dataset.dtype.kind == "O" or dataset.dtype.names is not None:
+    stored_dtype = dataset.attrs.get("dtype")
+    if dataset.dtype.names is not None or dataset.dtype.kind not in ("biuf" if stored_dtype is None else "V"):
         raise _Mismatch(f"{where} has dtype {dataset.dtype}, which is not an array of numbers.")
     array = np.asarray(dataset[()])
-    stored_dtype = dataset.attrs.get("dtype")
     if stored_dtype is not None:
         if isinstance(stored_dtype, bytes):
-            stored_dtype = stored_dtype.decode()
-        array = array.view(jnp.dtype(str(stored_dtype)))
+            stored_dtype = stored_dtype.decode("utf-8", "replace")
+        try:
+            array = array.view(jnp.dtype(str(stored_dtype)))
+        except (TypeError, ValueError) as err:
+            raise _Mismatch(f"{where} is stored as raw bytes of dtype {str(stored_dtype)[:40]!r}, which cannot be "
+                            f"read ({err}).") from None
     return array
 
 
@@ -132,7 +141,12 @@ def _read_variables(group, variables, where):
     for i, variable in enumerate(variables):
         if str(i) not in group:
             raise _Mismatch(f"'{where}' has no dataset '{i}' (for variable '{variable.name}').")
-        array = _read_array(group[str(i)], f"Dataset '{i}' in '{where}'")
+        dataset = group[str(i)]
+        if isinstance(dataset, _h5py().Dataset) and tuple(dataset.shape) != tuple(variable.shape):
+            # Checked before reading, so a huge bogus dataset is never loaded into memory.
+            raise _Mismatch(f"variable '{variable.name}' has shape {tuple(variable.shape)}, but the file holds "
+                            f"shape {tuple(dataset.shape)} (dataset '{i}' in '{where}').")
+        array = _read_array(dataset, f"Dataset '{i}' in '{where}'")
         if tuple(array.shape) != tuple(variable.shape):
             raise _Mismatch(f"variable '{variable.name}' has shape {tuple(variable.shape)}, but the file holds "
                             f"shape {tuple(array.shape)} (dataset '{i}' in '{where}').")
@@ -154,33 +168,48 @@ def load_weights(model, filepath, skip_mismatch=False):
     Example:
         >>> load_weights(model, "checkpoint.weights.h5")
     """
+    filepath = os.fspath(filepath)
+    if filepath.endswith(".keras"):
+        from kerasj.saving.keras_archive import load_weights_from_archive
+        _check_built(model, "loading weights into")
+        return load_weights_from_archive(model, filepath, skip_mismatch=skip_mismatch)
     filepath = _check_weights_path(filepath, "load_weights")
     _check_built(model, "loading weights into")
     if not os.path.isfile(filepath):
         raise FileNotFoundError(f"load_weights: no such file: {filepath}")
+    try:
+        f = _h5py().File(filepath, "r")
+    except OSError as err:
+        raise ValueError(f"load_weights: {filepath} is not a readable HDF5 weights file ({err}).") from err
+    with f:
+        read_weights(model, f, filepath, skip_mismatch)
+
+
+def read_weights(model, h5file, source, skip_mismatch=False):
+    """Load the model's (and optimizer's) variables from the open h5py File `h5file` (named `source` in
+    messages): everything is checked before anything is assigned."""
     pairs, problems, notes = [], [], []
-    with _h5py().File(filepath, "r") as f:
-        for path, obj in saveable_entries(model):
-            where = join_path(path, "vars")
-            group, variables = f.get(where), own_variables(obj)
-            stored = len(group) if isinstance(group, _h5py().Group) else 0
-            if is_optimizer(obj) and stored != len(variables):
-                # As in Keras: an optimizer built differently (or not built yet) keeps its state, with a warning.
-                notes.append(f"Skipping variable loading for optimizer '{obj.name}', because it has "
-                             f"{len(variables)} variables whereas the saved optimizer has {stored} variables.")
-                continue
-            try:
-                pairs.extend(_read_variables(group, variables, where))
-            except _Mismatch as e:
-                problems.append(f"{'Optimizer' if is_optimizer(obj) else 'Layer'} '{obj.name}': {e}")
+    for path, obj in saveable_entries(model):
+        where = join_path(path, "vars")
+        group, variables = h5file.get(where), own_variables(obj)
+        stored = len(group) if isinstance(group, _h5py().Group) else 0
+        if is_optimizer(obj) and stored != len(variables):
+            # As in Keras: an optimizer built differently (or not built yet) keeps its state, with a warning.
+            notes.append(f"Skipping variable loading for optimizer '{obj.name}', because it has "
+                         f"{len(variables)} variables whereas the saved optimizer has {stored} variables.")
+            continue
+        try:
+            pairs.extend(_read_variables(group, variables, where))
+        except _Mismatch as e:
+            problems.append(f"{'Optimizer' if is_optimizer(obj) else 'Layer'} '{obj.name}': {e}")
     if problems:
         listing = "\n".join(f"- {p}" for p in problems)
         if not skip_mismatch:
-            raise ValueError(f"load_weights: {len(problems)} object(s) in {filepath} do not match model "
+            raise ValueError(f"load_weights: {len(problems)} object(s) in {source} do not match model "
                              f"'{model.name}', so nothing was loaded:\n{listing}\nPass skip_mismatch=True to "
                              "load everything else and leave these unchanged.")
         warnings.warn(f"load_weights: skipped {len(problems)} object(s) of model '{model.name}' that do not "
-                      f"match {filepath}:\n{listing}", stacklevel=3)
+                      f"match {source}:\n{listing}", stacklevel=3)
     for note in notes:
         warnings.warn(note, stacklevel=3)
     for variable, array in pairs:

@@ -95,6 +95,9 @@ class Trainer:
                     metrics_module.get(ident)
         if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
             raise ValueError(f"compile: steps_per_execution must be a positive int; received {steps_per_execution!r}")
+        self._compile_args = dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
+                                  weighted_metrics=weighted_metrics, run_eagerly=run_eagerly,
+                                  steps_per_execution=steps_per_execution, jit_compile=jit_compile)
         self.loss = loss
         self.loss_weights = loss_weights
         self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
@@ -106,6 +109,37 @@ class Trainer:
         self.jit_compile = jit_compile
         self._programs = {}
         self.compiled = True
+
+    def get_compile_config(self):
+        """The arguments of `compile` in Keras 3's saved form (None if the model was never compiled), so a
+        loaded model can be compiled the same way and continue training."""
+        args = getattr(self, "_compile_args", None)
+        if not getattr(self, "compiled", False) or args is None:
+            return None
+        from kerasj.saving.serialization_lib import serialize_keras_object
+        jit_compile = args["jit_compile"]
+        return {"optimizer": serialize_keras_object(self.optimizer),
+                "loss": serialize_keras_object(args["loss"]),
+                "loss_weights": serialize_keras_object(args["loss_weights"]),
+                "metrics": serialize_keras_object(args["metrics"]),
+                "weighted_metrics": serialize_keras_object(args["weighted_metrics"]),
+                "run_eagerly": bool(args["run_eagerly"]),
+                "steps_per_execution": args["steps_per_execution"],
+                "jit_compile": True if jit_compile == "auto" else bool(jit_compile)}
+
+    def compile_from_config(self, config):
+        """Compile from `get_compile_config()` output (also Keras 3's)."""
+        from kerasj.saving.serialization_lib import _expect_dict, deserialize_keras_object
+        _expect_dict(config, "compile_config")
+        known = {"optimizer", "loss", "loss_weights", "metrics", "weighted_metrics", "run_eagerly",
+                 "steps_per_execution", "jit_compile"}
+        args = {k: deserialize_keras_object(v, safe_mode=None) for k, v in config.items() if k in known}
+        if "optimizer" in args and isinstance(args["optimizer"], dict):
+            raise ValueError(f"compile_config: cannot rebuild the optimizer from {args['optimizer']!r}")
+        steps = args.get("steps_per_execution", 1)
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+            raise ValueError(f"compile_config: steps_per_execution must be a positive int; received {steps!r}")
+        self.compile(**args)
 
     @property
     def run_eagerly(self):

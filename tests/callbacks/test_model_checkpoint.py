@@ -141,8 +141,11 @@ def test_fit_with_batch_frequency_writes_keras_file_names(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["b_1_3.weights.h5", "b_2_2.weights.h5"]
 
 
-def test_whole_model_saving_is_not_available_yet(tmp_path):
+def test_whole_model_checkpoint_loads_back_with_the_same_weights(tmp_path):
+    """Seed 001's ModelCheckpoint(filepath='my_model.keras', save_best_only=True)."""
     model = _fit_model()
-    with pytest.raises(NotImplementedError, match="save_weights"):
-        model.fit(np.zeros((4, 3), "float32"), np.zeros((4, 1), "float32"), epochs=1, verbose=0,
-                  callbacks=[ModelCheckpoint(str(tmp_path / "m.keras"))])
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 1), "float32")
+    model.fit(x, y, epochs=2, verbose=0, validation_data=(x, y),
+              callbacks=[ModelCheckpoint(str(tmp_path / "my_model.keras"), save_best_only=True)])
+    restored = kerasj.models.load_model(tmp_path / "my_model.keras")
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))

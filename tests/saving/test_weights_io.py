@@ -144,12 +144,15 @@ def test_filename_must_end_in_weights_h5(tmp_path, name):
     assert not (tmp_path / name).read_bytes()
 
 
-def test_keras_archives_and_whole_model_save_are_not_implemented(tmp_path):
-    model = _mlp()
-    with pytest.raises(NotImplementedError, match=r"\.keras"):
-        model.load_weights(tmp_path / "m.keras")
-    with pytest.raises(NotImplementedError, match="save_weights"):
-        model.save(tmp_path / "m.keras")
+def test_load_weights_reads_the_weights_of_a_keras_archive(tmp_path):
+    source, target = _mlp(), _mlp()
+    source.save(tmp_path / "m.keras")
+    assert not all(np.array_equal(a, b) for a, b in zip(source.get_weights(), target.get_weights()))
+    target.load_weights(tmp_path / "m.keras")
+    for a, b in zip(source.get_weights(), target.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"\.weights\.h5"):
+        source.save_weights(tmp_path / "w.keras")
 
 
 def test_unbuilt_model_is_refused(tmp_path):

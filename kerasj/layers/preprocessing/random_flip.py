@@ -1,0 +1,36 @@
+"""The RandomFlip augmentation layer."""
+import jax.numpy as jnp
+
+from kerasj.layers.preprocessing.image_transform import RandomImageLayer, check_choice, image_axes
+
+HORIZONTAL, VERTICAL, HORIZONTAL_AND_VERTICAL = "horizontal", "vertical", "horizontal_and_vertical"
+
+
+class RandomFlip(RandomImageLayer):
+    """Randomly flips each image left-right and/or top-bottom while training.
+
+    Each image is flipped with probability 1/2. With `mode="horizontal_and_vertical"` (the default) one
+    draw per image decides both flips together, exactly as Keras 3 does, so an image is either unchanged or
+    turned by 180 degrees. Inactive (a cast to the compute dtype) with `training=False`.
+
+    Args:
+        mode: "horizontal", "vertical" or "horizontal_and_vertical".
+        seed: int or None, for the layer's SeedGenerator.
+        data_format: "channels_last" (default) or "channels_first".
+
+        >>> layer = RandomFlip("horizontal", seed=0)
+        >>> layer(images, training=True)   # about half of the images mirrored
+    """
+
+    def __init__(self, mode=HORIZONTAL_AND_VERTICAL, seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.mode = check_choice(self._owner(), "mode", mode, (HORIZONTAL, VERTICAL, HORIZONTAL_AND_VERTICAL))
+
+    def _augment(self, images, batch_size):
+        flip = self._uniform((batch_size, 1, 1, 1), 0.0, 1.0) <= 0.5
+        h_axis, w_axis = image_axes(self.data_format)
+        axes = {HORIZONTAL: (w_axis,), VERTICAL: (h_axis,), HORIZONTAL_AND_VERTICAL: (h_axis, w_axis)}[self.mode]
+        return jnp.where(flip, jnp.flip(images, axis=axes), images)
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}

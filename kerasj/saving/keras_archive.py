@@ -1,0 +1,246 @@
+"""Whole models in Keras 3's `.keras` format: `model.save(path)` and `kerasj.models.load_model(path)`.
+
+A `.keras` file is a zip archive of three members, laid out as Keras 3 writes them, so files move between
+Keras 3 and kerasj in both directions:
+
+- `metadata.json`: which library wrote the file, and when;
+- `config.json`: the model's config (`serialize_keras_object`), with its build and compile configuration;
+- `model.weights.h5`: the weights and optimizer state, in the `.weights.h5` layout (`kerasj.saving.weights_io`).
+
+Saving is atomic: the archive is written to a temporary file in the same directory, fsynced and renamed, so an
+interrupted save never leaves a truncated file where a good one was.
+
+Loading treats the file as untrusted. Members are read into memory (nothing is extracted to disk); unknown
+member names, `..` or absolute paths, members larger than their stated size or implausibly compressed (zip
+bombs), malformed JSON and wrongly typed configs, and weights of the wrong shape or dtype all raise a ValueError
+that says what is wrong. Nothing is unpickled, no module named in the file is imported, and a saved lambda is
+refused unless `safe_mode=False`.
+
+    >>> model.save("classifier.keras")
+    >>> restored = kerasj.models.load_model("classifier.keras")
+"""
+import datetime
+import io
+import json
+import os
+import zipfile
+
+from kerasj.saving.file_io import atomic_write
+
+CONFIG_NAME = "config.json"
+METADATA_NAME = "metadata.json"
+WEIGHTS_NAME = "model.weights.h5"
+ASSETS_DIR = "assets/"
+
+# JSON members larger than this are refused: no real config comes near it.
+MAX_JSON_BYTES = 64 * 2 ** 20
+# A member decompressing to more than this many times its compressed size is treated as a zip bomb (real
+# weights compress by well under 10x; JSON by under 50x), once it is larger than MIN_BOMB_BYTES.
+MAX_COMPRESSION_RATIO = 200
+MIN_BOMB_BYTES = 2 ** 20
+
+
+def _kerasj_version():
+    try:
+        from importlib.metadata import version
+        return version("kerasj")
+    except Exception:  # running from a source tree that was not installed
+        return "unknown"
+
+
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Write `model` to a `.keras` archive (see the module docstring).
+
+    Args:
+        model: a kerasj Model. Subclassed models must be built and define get_config() if their __init__
+            takes arguments; custom classes should be registered with
+            `kerasj.saving.register_keras_serializable` so they can be loaded.
+        filepath: path ending in `.keras`.
+        overwrite: if False and the file exists, ask on the terminal before replacing it.
+        zipped: only the zipped format is supported (None or True).
+    """
+    from kerasj.saving.serialization_lib import serialize_keras_object
+    from kerasj.saving.weights_io import _check_built, _confirm_overwrite, _h5py, write_weights
+    if kwargs:
+        raise TypeError(f"save: unexpected arguments {sorted(kwargs)}")
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".keras"):
+        hint = (" To save only the weights use model.save_weights(...) with a `.weights.h5` file."
+                if filepath.endswith(".h5") else "")
+        raise ValueError(f"save: the filename must end in `.keras` (the Keras 3 model format); received "
+                         f"filepath={filepath}.{hint}")
+    if zipped is False:
+        raise NotImplementedError("save: only zipped `.keras` archives are supported (zipped=None or True).")
+    _check_built(model, "saving")
+    if not overwrite and os.path.exists(filepath) and not _confirm_overwrite(filepath):
+        return
+    config = serialize_keras_object(model)
+    config_json = json.dumps(config)
+    metadata_json = json.dumps({"keras_version": "3", "library": "kerasj", "kerasj_version": _kerasj_version(),
+                                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
+    weights = io.BytesIO()
+    with _h5py().File(weights, "w") as f:
+        write_weights(model, f)
+    with atomic_write(filepath) as tmp_path:
+        with zipfile.ZipFile(tmp_path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(METADATA_NAME, metadata_json)
+            zf.writestr(CONFIG_NAME, config_json)
+            # HDF5 is already compact; storing it uncompressed keeps saving and loading fast.
+            zf.writestr(zipfile.ZipInfo(WEIGHTS_NAME, date_time=_now()), weights.getvalue(),
+                        compress_type=zipfile.ZIP_STORED)
+
+
+def _now():
+    return datetime.datetime.now().timetuple()[:6]
+
+
+class _Archive:
+    """The members of a `.keras` archive, validated, read into memory on demand."""
+
+    def __init__(self, filepath):
+        self.filepath = filepath
+        if not os.path.isfile(filepath):
+            raise FileNotFoundError(f"No such file: {filepath}")
+        try:
+            self.zf = zipfile.ZipFile(filepath, "r")
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+            raise ValueError(f"{filepath} is not a valid `.keras` archive (not a readable zip file: {err}).") from err
+        self.members = {}
+        try:
+            for info in self.zf.infolist():
+                self._check_member(info)
+                self.members[info.filename] = info
+        except ValueError:
+            self.zf.close()
+            raise
+
+    def _fail(self, message):
+        raise ValueError(f"{self.filepath} is not a valid `.keras` archive: {message}")
+
+    def _check_member(self, info):
+        name = info.filename
+        if name in self.members:
+            self._fail(f"the member {name!r} appears twice.")
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":") or "\x00" in name:
+            self._fail(f"the member name {name!r} points outside the archive.")
+        if name not in (CONFIG_NAME, METADATA_NAME, WEIGHTS_NAME) and not name.startswith(ASSETS_DIR):
+            self._fail(f"unexpected member {name!r} (a `.keras` archive holds {CONFIG_NAME}, {METADATA_NAME}, "
+                       f"{WEIGHTS_NAME} and {ASSETS_DIR}...).")
+        if info.file_size > MIN_BOMB_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+            self._fail(f"the member {name!r} claims to decompress to {info.file_size} bytes from "
+                       f"{info.compress_size}; refusing it as a likely zip bomb.")
+
+    def read(self, name, limit=None):
+        """The bytes of member `name`; never more than its stated size (or `limit`)."""
+        info = self.members.get(name)
+        if info is None:
+            self._fail(f"it has no {name!r} member.")
+        cap = info.file_size if limit is None else min(info.file_size, limit)
+        if limit is not None and info.file_size > limit:
+            self._fail(f"the member {name!r} is {info.file_size} bytes, more than the {limit} allowed.")
+        try:
+            with self.zf.open(info) as member:
+                data = member.read(cap + 1)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError) as err:
+            self._fail(f"the member {name!r} cannot be read ({type(err).__name__}: {err}).")
+        if len(data) > cap:
+            self._fail(f"the member {name!r} decompresses to more than its stated {info.file_size} bytes.")
+        return data
+
+    def read_json(self, name):
+        data = self.read(name, limit=MAX_JSON_BYTES)
+        try:
+            return json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+            self._fail(f"{name} is not valid JSON ({type(err).__name__}: {str(err)[:200]}).")
+
+    def weights_file(self):
+        """The weights member opened as an in-memory HDF5 file."""
+        from kerasj.saving.weights_io import _h5py
+        if WEIGHTS_NAME not in self.members:
+            if "model.weights.npz" in self.members:
+                self._fail("it stores its weights as model.weights.npz, which kerasj does not read; re-save "
+                           "it with the default h5 weights format.")
+            self._fail(f"it has no {WEIGHTS_NAME} member.")
+        data = self.read(WEIGHTS_NAME)
+        try:
+            return _h5py().File(io.BytesIO(data), "r")
+        except (OSError, ValueError) as err:
+            self._fail(f"{WEIGHTS_NAME} is not a readable HDF5 file ({err}).")
+
+    def close(self):
+        self.zf.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Load a model saved with `model.save(...)` by kerasj or Keras 3.
+
+    Args:
+        filepath: path to a `.keras` file.
+        custom_objects: optional `{name: class or function}` for the custom classes and functions the model uses
+            (registered ones are found without it).
+        compile: compile the loaded model as it was saved (optimizer with its state, loss, metrics), so training
+            can continue where it stopped.
+        safe_mode: refuse to run code stored in the file (lambdas). Only turn it off for files you trust.
+
+    Returns:
+        The model, with the saved weights.
+
+    Raises:
+        ValueError: the file is not a valid archive, or it names classes that are not known (the message says
+            how to register them), or its weights do not fit the model.
+
+    Example:
+        >>> model = kerasj.models.load_model("classifier.keras")
+    """
+    from kerasj.models.model import Model
+    from kerasj.saving.serialization_lib import deserialize_keras_object
+    from kerasj.saving.weights_io import read_weights
+    filepath = os.fspath(filepath)
+    if filepath.endswith(".weights.h5"):
+        raise ValueError(f"load_model: {filepath} holds only weights; build the model and call "
+                         "model.load_weights(...) instead.")
+    if not filepath.endswith(".keras"):
+        raise ValueError(f"load_model: expected a `.keras` file (the Keras 3 model format); received "
+                         f"filepath={filepath}. Legacy `.h5` / SavedModel files are not supported.")
+    with _Archive(filepath) as archive:
+        config = archive.read_json(CONFIG_NAME)
+        if METADATA_NAME in archive.members:
+            archive.read_json(METADATA_NAME)  # validated, not needed
+        if not isinstance(config, dict):
+            archive._fail(f"{CONFIG_NAME} must hold a JSON object; it holds a {type(config).__name__}.")
+        compile_config = config.get("compile_config")
+        model_config = {k: v for k, v in config.items() if k != "compile_config"}
+        model = deserialize_keras_object(model_config, custom_objects=custom_objects, safe_mode=safe_mode)
+        if not isinstance(model, Model):
+            archive._fail(f"{CONFIG_NAME} describes a {type(model).__name__}, not a model.")
+        if compile and compile_config:
+            from kerasj.saving.object_registration import CustomObjectScope
+            from kerasj.saving.safe_mode import safe_mode_scope
+            with CustomObjectScope(custom_objects or {}), safe_mode_scope(bool(safe_mode)):
+                model.compile_from_config(compile_config)
+            optimizer = getattr(model, "optimizer", None)
+            if optimizer is not None and hasattr(optimizer, "build") and not getattr(optimizer, "built", True):
+                optimizer.build(model.trainable_variables)
+        if not model.built:
+            archive._fail("the model in it could not be built from its config (a subclassed model needs a "
+                          "build_config; was it called before saving?).")
+        with archive.weights_file() as weights:
+            read_weights(model, weights, f"{filepath}/{WEIGHTS_NAME}")
+    return model
+
+
+def load_weights_from_archive(model, filepath, skip_mismatch=False):
+    """`model.load_weights("x.keras")`: the weights of a `.keras` archive, into an already built model."""
+    from kerasj.saving.weights_io import read_weights
+    with _Archive(filepath) as archive:
+        with archive.weights_file() as weights:
+            read_weights(model, weights, f"{filepath}/{WEIGHTS_NAME}", skip_mismatch=skip_mismatch)
