@@ -103,6 +103,20 @@ class Model(Trainer, Layer):
         return None if self._graph is None else self._graph.output_tensors
 
     @property
+    def input(self):
+        """The symbolic input(s) of a functional or Sequential model, in the structure given to Model()."""
+        if self._graph is None:
+            return Layer.input.fget(self)
+        return self._graph.inputs
+
+    @property
+    def output(self):
+        """The symbolic output(s) of a functional or Sequential model."""
+        if self._graph is None:
+            return Layer.output.fget(self)
+        return self._graph.outputs
+
+    @property
     def input_names(self):
         return [] if self._graph is None else self._graph.input_names()
 

@@ -56,3 +56,12 @@ def test_config_round_trip():
     clone = keras.Sequential.from_config(model.get_config())
     assert [type(l).__name__ for l in clone.layers] == ["Dense", "Dropout"]
     assert clone.count_params() == model.count_params()
+
+
+def test_model_input_and_output_are_the_graph_tensors():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    assert model.output.shape == (None, 2) and model.input.shape == (None, 3)
+    # Usable to extend the model, as in Keras's feature-extraction recipe.
+    head = keras.Model(model.input, keras.layers.Dense(1)(model.output))
+    assert head.output.shape == (None, 1)
+    assert [l.name for l in head.layers][1:] == [model.layers[0].name, head.layers[-1].name]
