@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from kerasj import config
+from kerasj.layers.masks import get_mask
 from kerasj.utils.naming import to_snake_case
 from kerasj.variables import Variable
 
@@ -401,10 +402,16 @@ class Loss:
         self.dtype = dtype or config.floatx()
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        # A mask on the predictions (e.g. from Embedding(mask_zero=True) through an RNN with
+        # return_sequences) excludes the padded steps, as in Keras.
+        output_mask = get_mask(y_pred)
         y_pred = self._to_arrays(y_pred)
         y_true = self._to_arrays(y_true)
         values = self.call(y_true, y_pred)
         mask = self._valid_mask(y_true, y_pred)
+        if output_mask is not None:
+            output_mask = jnp.asarray(output_mask, bool)
+            mask = output_mask if mask is None else jnp.logical_and(*_same_rank(mask, output_mask))
         return _reduce_weighted(values, sample_weight, mask, self.reduction, self.dtype)
 
     def _to_arrays(self, x):

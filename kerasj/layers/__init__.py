@@ -1,16 +1,21 @@
 """Layers: `kerasj.layers.Dense`, `Dropout`, ... (Keras 3 names and arguments)."""
 from kerasj.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from kerasj.layers.attention import AdditiveAttention, Attention
 from kerasj.layers.core import Activation, Dense, Identity
 from kerasj.layers.convolutional import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose,
                                          Convolution1D, Convolution1DTranspose, Convolution2D,
                                          Convolution2DTranspose, Convolution3D, Convolution3DTranspose)
 from kerasj.layers.cropping import Cropping1D, Cropping2D, Cropping3D
+from kerasj.layers.einsum_dense import EinsumDense
+from kerasj.layers.embedding import Embedding
 from kerasj.layers.input_layer import Input, InputLayer
 from kerasj.layers.input_spec import InputSpec
 from kerasj.layers.lambda_layer import Lambda
 from kerasj.layers.layer import Layer
+from kerasj.layers.masking import Masking
 from kerasj.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                                     average, concatenate, dot, maximum, minimum, multiply, subtract)
+from kerasj.layers.multi_head_attention import MultiHeadAttention
 from kerasj.layers.normalization import (BatchNormalization, GroupNormalization, LayerNormalization,
                                           UnitNormalization)
 from kerasj.layers.padding import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D

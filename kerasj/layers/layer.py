@@ -215,8 +215,11 @@ class Layer:
                 seen.add(id(v))
                 out.append(v)
 
+        # Keras orders a layer's weights by whether they were created trainable, not by their current flag,
+        # so freezing a layer does not reorder get_weights().
         own = self._own_variables
-        for v in [v for v in own if v.trainable] + [v for v in own if not v.trainable]:
+        created = [getattr(v, "_created_trainable", v.trainable) for v in own]
+        for v in [v for v, c in zip(own, created) if c] + [v for v, c in zip(own, created) if not c]:
             add(v)
         if with_state:
             for gen in self._seed_generators:
@@ -457,10 +460,13 @@ class Layer:
             if isinstance(x, (KerasTensor, Variable)) or x is None:
                 return x.value if isinstance(x, Variable) else x
             if isinstance(x, (np.ndarray, jax.Array, np.generic, float, int, list)) or hasattr(x, "__array__"):
-                arr = jnp.asarray(x)
-                if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+                # Check the dtype before converting: jnp.asarray fails obscurely on strings, and numpy's
+                # issubdtype does not know bfloat16.
+                dtype = x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
+                if not (jnp.issubdtype(dtype, jnp.number) or dtype == np.bool_):
                     raise TypeError(f"Layer '{self.name}' expects numeric input; received an array of dtype "
-                                    f"{arr.dtype}.")
+                                    f"{dtype}.")
+                arr = jnp.asarray(x)
                 if self.autocast and jnp.issubdtype(arr.dtype, jnp.floating) and arr.dtype != self._compute_dtype:
                     arr = arr.astype(self._compute_dtype)
                 return arr
@@ -514,7 +520,16 @@ class Layer:
                         kwargs[f"{name}_mask"] = found
         if kwargs.get("mask") is not None:
             return kwargs["mask"]
-        return masks_of(args[0]) if args else None
+        return masks_of(self._first_input(args, kwargs))
+
+    def _first_input(self, args, kwargs):
+        """The first call argument, also when passed by keyword (`layer(inputs=x)`)."""
+        if args:
+            return args[0]
+        for name in self._call_signature.parameters:
+            if name in kwargs and name not in ("mask", "training"):
+                return kwargs[name]
+        return None
 
     def compute_mask(self, inputs, mask=None):
         """The mask of this layer's outputs, given its inputs and their `mask`. By default the input mask
@@ -553,7 +568,7 @@ class Layer:
         if self.activity_regularizer is not None:
             for out in jax.tree_util.tree_leaves(outputs):
                 self.add_loss(self.activity_regularizer(out) / out.shape[0])
-        self._set_output_masks(args[0] if args else None, outputs, previous_mask)
+        self._set_output_masks(self._first_input(args, kwargs), outputs, previous_mask)
         return outputs
 
     def _symbolic_call(self, args, kwargs):

@@ -7,7 +7,8 @@ value per sample; a `Mean` divides the weighted total by the total weight.
 import jax.numpy as jnp
 
 from kerasj import losses
-from kerasj.losses import _array, _same_rank
+from kerasj.layers.masks import get_mask
+from kerasj.losses import _apply_mask, _array, _same_rank
 from kerasj.metrics.metric import Metric
 
 
@@ -123,7 +124,11 @@ class MeanMetricWrapper(Mean):
             self._direction = "down"
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        mask = get_mask(y_pred)  # padded steps of a masked output do not count, as in Keras
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        if mask is not None:
+            sample_weight = _apply_mask(None if sample_weight is None else _array(sample_weight, self.dtype),
+                                        jnp.asarray(mask, bool), self.dtype, "sum")
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):

@@ -111,3 +111,21 @@ def test_mask_table_forgets_freed_arrays():
 def test_mask_does_not_leak_between_unrelated_arrays():
     assert get_mask(jnp.zeros((2, 3))) is None
     assert get_mask(np.zeros(3)) is None
+
+
+def test_output_mask_excludes_padded_steps_from_the_loss_like_keras():
+    y = np.arange(2 * 3 * 2, dtype=np.float32).reshape(2, 3, 2) / 10
+    results = []
+    for lib in (kerasj, keras):
+        MaskNonZero, _ = make_layers(lib)
+        inputs = lib.Input((3, 2))
+        outputs = lib.layers.Dense(2, kernel_initializer="ones")(MaskNonZero()(inputs))
+        model = lib.Model(inputs, outputs)
+        model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        results.append(model.evaluate(X, y, verbose=0, return_dict=True))
+    ours, theirs = results
+    np.testing.assert_allclose(ours["loss"], theirs["loss"], rtol=1e-5)
+    np.testing.assert_allclose(ours["mae"], theirs["mae"], rtol=1e-5)
+    # And the mask did change the loss: the unmasked mean differs.
+    unmasked = np.mean((X.sum(-1, keepdims=True) * np.ones((1, 1, 2)) - y) ** 2)
+    assert abs(ours["loss"] - unmasked) > 1e-3
