@@ -34,6 +34,8 @@ from kerasj.layers.preprocessing.random_translation import RandomTranslation
 from kerasj.layers.preprocessing.random_zoom import RandomZoom
 from kerasj.layers.preprocessing.rescaling import Rescaling
 from kerasj.layers.preprocessing.resizing import Resizing
+from kerasj.layers.recurrent import (GRU, LSTM, RNN, Bidirectional, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, GRUCell,
+                                    LSTMCell, SimpleRNN, SimpleRNNCell, StackedRNNCells)
 from kerasj.layers.regularization import (ActivityRegularization, AlphaDropout, Dropout, GaussianDropout,
                                           GaussianNoise, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
 from kerasj.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
