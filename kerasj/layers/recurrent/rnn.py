@@ -144,14 +144,11 @@ class RNN(Layer):
     def _initial_state_spec(self, batch_size):
         return jax.eval_shape(lambda: self.get_initial_state(batch_size))
 
-    def _collect_uncached(self, with_state):
-        # Stateful RNN states are state, not weights (Keras leaves them out of `weights`), but compiled steps
-        # must carry them, so they belong to `variables`.
-        out = super()._collect_uncached(with_state)
-        if with_state and self.states is not None:
-            out += [v for v in jax.tree_util.tree_leaves(self.states, is_leaf=_is_variable)
-                    if not any(v is o for o in out)]
-        return out
+    def _state_variables(self):
+        # A stateful RNN's states are carried between calls, by compiled steps too.
+        if self.states is None:
+            return []
+        return jax.tree_util.tree_leaves(self.states, is_leaf=_is_variable)
 
     def reset_state(self, states=None):
         """Set a stateful layer's states to zero, or to `states` (a list of arrays shaped like them)."""
