@@ -191,8 +191,8 @@ class RandomNormal(RandomInitializer):
         self.stddev = stddev
 
     def __call__(self, shape, dtype=None):
-        return random.normal(_standardize_shape(shape, "RandomNormal"), mean=self.mean, stddev=self.stddev,
-                             dtype=_float_dtype(dtype, "RandomNormal"), seed=self._draw_seed)
+        return random.sample_for_initializer("normal", _standardize_shape(shape, "RandomNormal"), self.mean,
+                                             self.stddev, _float_dtype(dtype, "RandomNormal"), self._draw_seed)
 
     def get_config(self):
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -211,8 +211,8 @@ class RandomUniform(RandomInitializer):
         self.maxval = maxval
 
     def __call__(self, shape, dtype=None):
-        return random.uniform(_standardize_shape(shape, "RandomUniform"), minval=self.minval,
-                              maxval=self.maxval, dtype=_float_dtype(dtype, "RandomUniform"), seed=self._draw_seed)
+        return random.sample_for_initializer("uniform", _standardize_shape(shape, "RandomUniform"), self.minval,
+                                             self.maxval, _float_dtype(dtype, "RandomUniform"), self._draw_seed)
 
     def get_config(self):
         return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}
@@ -233,9 +233,9 @@ class TruncatedNormal(RandomInitializer):
         self.stddev = stddev
 
     def __call__(self, shape, dtype=None):
-        return random.truncated_normal(_standardize_shape(shape, "TruncatedNormal"), mean=self.mean,
-                                       stddev=self.stddev, dtype=_float_dtype(dtype, "TruncatedNormal"),
-                                       seed=self._draw_seed)
+        return random.sample_for_initializer("truncated_normal", _standardize_shape(shape, "TruncatedNormal"),
+                                             self.mean, self.stddev, _float_dtype(dtype, "TruncatedNormal"),
+                                             self._draw_seed)
 
     def get_config(self):
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -317,11 +317,12 @@ class VarianceScaling(RandomInitializer):
         variance = self.scale / max(1.0, n)
         if self.distribution == "uniform":
             limit = math.sqrt(3.0 * variance)
-            return random.uniform(shape, minval=-limit, maxval=limit, dtype=dtype, seed=self._draw_seed)
+            return random.sample_for_initializer("uniform", shape, -limit, limit, dtype, self._draw_seed)
         stddev = math.sqrt(variance)
         if self.distribution == "truncated_normal":
-            return random.truncated_normal(shape, stddev=stddev / _TRUNCATED_STDDEV, dtype=dtype, seed=self._draw_seed)
-        return random.normal(shape, stddev=stddev, dtype=dtype, seed=self._draw_seed)
+            return random.sample_for_initializer("truncated_normal", shape, 0.0, stddev / _TRUNCATED_STDDEV, dtype,
+                                                 self._draw_seed)
+        return random.sample_for_initializer("normal", shape, 0.0, stddev, dtype, self._draw_seed)
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "mode": self.mode,

@@ -5,6 +5,8 @@ inside compiled steps (each traced step reads the current state and assigns the 
     >>> gen = SeedGenerator(42)
     >>> x = normal((2, 3), seed=gen)   # a fresh key each call, also under kerasj.function / fit
 """
+import functools
+import math
 import random as _pyrandom
 
 import jax
@@ -57,6 +59,34 @@ def draw_key(seed):
     if isinstance(seed, (int, np.integer)):
         return jax.random.PRNGKey(int(seed))
     return jnp.asarray(seed)
+
+
+@functools.partial(jax.jit, static_argnames=("kind", "size", "dtype"))
+def _flat_sample(key, a, b, *, kind, size, dtype):
+    if kind == "normal":
+        return a + b * jax.random.normal(key, (size,), dtype=dtype)
+    if kind == "uniform":
+        return jax.random.uniform(key, (size,), dtype=dtype, minval=a, maxval=b)
+    return a + b * jax.random.truncated_normal(key, -2.0, 2.0, (size,), dtype=dtype)
+
+
+def sample_for_initializer(kind, shape, a, b, dtype, seed):
+    """`kind` ("normal": mean a, stddev b; "uniform": [a, b); "truncated_normal") samples of `shape` for a
+    weight initializer.
+
+    Every new shape given to jax.random compiles a new sampling program (0.1-0.5 s each on CPU), which made
+    creating a model cost seconds. Here the samples are the first entries of a flat draw whose length is
+    rounded up to a power of two, so a whole model needs only a handful of compiled programs. Values are still
+    fixed by the seed.
+    """
+    shape = tuple(int(d) for d in shape)
+    size = math.prod(shape)
+    bucket = 1 << max(4, (max(size, 1) - 1).bit_length())
+    flat = _flat_sample(draw_key(seed), a, b, kind=kind, size=bucket, dtype=jnp.dtype(dtype).name)
+    if isinstance(flat, jax.core.Tracer):
+        return flat[:size].reshape(shape)
+    # Slicing on the host avoids compiling a slice per shape too.
+    return jnp.asarray(np.asarray(flat)[:size].reshape(shape))
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):

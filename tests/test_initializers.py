@@ -394,3 +394,18 @@ def test_configs_match_keras(keras, init):
     theirs = keras.initializers.get(I.serialize(init))
     assert keras.initializers.serialize(theirs) == I.serialize(init)
     assert I.deserialize(keras.initializers.serialize(theirs)).get_config() == init.get_config()
+
+
+def test_random_initializers_compile_a_few_programs_for_many_shapes():
+    """Creating layers of many shapes must not compile one sampling program per shape (seconds per model)."""
+    before = kr._flat_sample._cache_size()
+    init = I.GlorotUniform(seed=3)
+    shapes = [(n, m) for n in (3, 5, 7, 11, 13) for m in (2, 6, 10)]
+    values = [init(s) for s in shapes]
+    assert kr._flat_sample._cache_size() - before <= 5
+    for s, v in zip(shapes, values):
+        limit = np.sqrt(6.0 / sum(s))
+        assert v.shape == s and np.all(np.abs(np.asarray(v)) <= limit)
+    # Still a function of the seed: same seed, same values; different seed, different values.
+    np.testing.assert_array_equal(I.GlorotUniform(seed=3)((5, 6)), init((5, 6)))
+    assert not np.array_equal(I.GlorotUniform(seed=4)((5, 6)), init((5, 6)))
