@@ -27,7 +27,8 @@ def _activation(fn):
     @functools.wraps(fn)
     def wrapper(x, *args, **kwargs):
         if isinstance(x, KerasTensor):
-            return x._op(lambda a: fn(_as_float_array(a), *args, **kwargs), name=fn.__name__)
+            from kerasj.layers.op_layer import OpLayer
+            return OpLayer(fn.__name__, fn=lambda a: fn(_as_float_array(a), *args, **kwargs))(x)
         return fn(_as_float_array(x), *args, **kwargs)
     return wrapper
 

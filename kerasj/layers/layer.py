@@ -224,14 +224,14 @@ class Layer:
         if with_state:
             for gen in self._seed_generators:
                 add(gen.state)
-            for v in self._state_variables():
+            for v in self._extra_state_variables():
                 add(v)
         for layer in self._layers:
             for v in layer._collect(with_state):
                 add(v)
         return out
 
-    def _state_variables(self):
+    def _extra_state_variables(self):
         """Variables that are state but not weights (e.g. a stateful RNN's carried states): left out of
         `weights` as in Keras, but part of `variables`, so compiled steps carry and update them."""
         return []

@@ -144,7 +144,7 @@ class RNN(Layer):
     def _initial_state_spec(self, batch_size):
         return jax.eval_shape(lambda: self.get_initial_state(batch_size))
 
-    def _state_variables(self):
+    def _extra_state_variables(self):
         # A stateful RNN's states are carried between calls, by compiled steps too.
         if self.states is None:
             return []
