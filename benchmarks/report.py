@@ -15,6 +15,8 @@ WORKLOADS = [
     ("xor", ["kerasj", "keras", "jax"], [], "seed 004 XOR, batch 1, 1500 epochs (6,000 steps): fit_s incl. compile"),
     ("cnn", ["kerasj", "keras", "jax"], ["2", "4000"], "seed 003 MNIST convnet, batch 32, 4,000 samples: epoch_s"),
     ("predict", ["kerasj", "keras", "jax"], [], "predict / __call__ on 8 rows through the seed MLP: ms per call"),
+    ("lstm", ["kerasj", "keras", "jax"], [], "LSTM text classifier (Embedding 10k x 64 masked, LSTM 64, batch 64, "
+     "seq 100, 2,560 samples; compile_4x_s at seq 400): epoch_s"),
 ]
 
 

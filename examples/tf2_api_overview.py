@@ -11,12 +11,18 @@
 
    and `optimizer.apply_gradients` and the metrics are the same calls as in TF2.
 
-Data: real dataset loaders do not exist in kerasj yet, so the script always uses `--offline` data: generated
-arrays with the shapes of MNIST (28x28x1, 10 classes) and CIFAR-100 (32x32x3, 100 classes), where every class
-is a fixed random prototype image plus noise, so the networks have something to learn. Switch to
-`kerasj.datasets.mnist` / `cifar100` once `kerasj.datasets` lands.
+Data: by default the lesson's datasets, `kerasj.datasets.mnist` and `kerasj.datasets.cifar100` (downloaded
+once into ~/.kerasj), scaled to [0, 1] exactly as the lesson does. `--offline` needs no network:
 
-Run: python examples/tf2_api_overview.py [--samples N] [--epochs E] [--quick]
+- MNIST is replaced by `kerasj.datasets.digits`, the 8x8 handwritten digits that ship with kerasj. Each image
+  is scaled from 0..16 to [0, 1], enlarged 3x (every pixel becomes a 3x3 block, 24x24) and framed by 2 blank
+  pixels to 28x28x1, the way MNIST centres its digits in a blank border. The network is therefore exactly the
+  lesson's MNIST network, with the same layers and the same 4.7 million parameters, only the pictures are
+  coarser.
+- CIFAR-100 is replaced by generated 32x32x3 images in 100 classes (each class a fixed smooth random
+  prototype, varied by brightness and noise), again fed to the lesson's unchanged network.
+
+Run: python examples/tf2_api_overview.py [--offline] [--samples N] [--epochs E] [--quick]
 """
 import argparse
 import time
@@ -25,19 +31,63 @@ import numpy as np
 
 import kerasj as keras
 from kerasj import layers
+from kerasj.utils.file_utils import DownloadError
+
+# Generated CIFAR-100 stand-ins are made on the fly; without --samples make this many.
+OFFLINE_SAMPLES = 2000
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Data (stands in for keras.datasets.mnist / cifar100 until kerasj.datasets lands: the `--offline` data)
+# Data
 # ---------------------------------------------------------------------------------------------------------
+def _test_size(samples):
+    # A multiple of the batch size: a short last batch would compile one more evaluation program.
+    return max(samples // 5 // 32, 3) * 32
+
+
+def _subset(data, samples):
+    """The first `samples` training examples and a proportionate test set (everything if samples is None)."""
+    (x_train, y_train), (x_test, y_test) = data
+    if samples is None:
+        return (x_train, y_train), (x_test, y_test)
+    n_test = _test_size(samples)
+    return (x_train[:samples], y_train[:samples]), (x_test[:n_test], y_test[:n_test])
+
+
+def digits_as_mnist(images):
+    """8x8 digits with values 0..16 -> 28x28x1 float32 images in [0, 1], laid out like MNIST digits.
+
+        >>> digits_as_mnist(np.zeros((5, 8, 8), np.uint8)).shape
+        (5, 28, 28, 1)
+    """
+    images = images.astype("float32") / 16.0
+    images = images.repeat(3, axis=1).repeat(3, axis=2)              # 24x24, each pixel a 3x3 block
+    images = np.pad(images, ((0, 0), (2, 2), (2, 2)))               # blank border, as in MNIST
+    return images[..., np.newaxis]
+
+
+def load_mnist(samples=None, offline=False):
+    """`(x_train, y_train), (x_test, y_test)` for the MNIST convnet: float32 (n, 28, 28, 1) in [0, 1]."""
+    if offline:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.digits.load_data()
+        x_train, x_test = digits_as_mnist(x_train), digits_as_mnist(x_test)
+    else:
+        # The lesson's preprocessing: scale to [0, 1] and add the channel axis Conv2D expects.
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        x_train, x_test = x_train / np.float32(255.0), x_test / np.float32(255.0)
+        x_train, x_test = x_train[..., np.newaxis], x_test[..., np.newaxis]
+    data = (x_train, y_train.astype("int64")), (x_test, y_test.astype("int64"))
+    return _subset(data, samples)
+
+
 def prototype_data(shape, num_classes, n_train, n_test, noise, seed=0):
-    """`(x_train, y_train), (x_test, y_test)` with images in [0, 1] of `shape` and int labels.
+    """`(x_train, y_train), (x_test, y_test)` with generated images in [0, 1] of `shape` and int labels.
 
     Each class is a smooth random prototype (a coarse random grid upsampled 4x, so neighbouring pixels are
     correlated as in real photos and 3x3 convolutions find local structure), scaled by a random brightness,
     plus Gaussian pixel noise.
 
-        >>> (x_train, y_train), (x_test, y_test) = prototype_data((28, 28, 1), 10, 1000, 200, noise=0.3)
+        >>> (x_train, y_train), (x_test, y_test) = prototype_data((32, 32, 3), 100, 1000, 200, noise=0.2)
     """
     rng = np.random.default_rng(seed)
     height, width, channels = shape
@@ -53,17 +103,18 @@ def prototype_data(shape, num_classes, n_train, n_test, noise, seed=0):
     return make(n_train), make(n_test)
 
 
-def _test_size(samples):
-    # A multiple of the batch size: a short last batch would compile one more evaluation program.
-    return max(samples // 5 // 32, 3) * 32
-
-
-def mnist_data(samples):
-    return prototype_data((28, 28, 1), 10, samples, _test_size(samples), noise=0.4, seed=0)
-
-
-def cifar100_data(samples):
+def generated_cifar100(samples):
+    """CIFAR-100-shaped generated data: `samples` training images, 32x32x3, 100 classes."""
     return prototype_data((32, 32, 3), 100, samples, _test_size(samples), noise=0.2, seed=1)
+
+
+def load_cifar100(samples=None, offline=False):
+    """`(x_train, y_train), (x_test, y_test)` for the CIFAR-100 convnet: float32 (n, 32, 32, 3) in [0, 1]."""
+    if offline:
+        return generated_cifar100(samples or OFFLINE_SAMPLES)
+    (x_train, y_train), (x_test, y_test) = keras.datasets.cifar100.load_data()
+    x_train, x_test = x_train / np.float32(255.0), x_test / np.float32(255.0)
+    return _subset(((x_train, y_train), (x_test, y_test)), samples)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -155,9 +206,9 @@ class CifarModel(keras.Model):
 
 
 NETWORKS = {
-    "MNIST": (mnist_data, {"Sequential": mnist_sequential, "Functional": mnist_functional,
+    "MNIST": (load_mnist, {"Sequential": mnist_sequential, "Functional": mnist_functional,
                            "Subclassing": MnistModel}),
-    "CIFAR-100": (cifar100_data, {"Sequential": cifar_sequential, "Functional": cifar_functional,
+    "CIFAR-100": (load_cifar100, {"Sequential": cifar_sequential, "Functional": cifar_functional,
                                   "Subclassing": CifarModel}),
 }
 
@@ -234,17 +285,24 @@ def evaluate_accuracy(model, x_test, y_test):
     return float(np.mean(np.squeeze(y_test) == np.argmax(prediction, axis=1)))
 
 
-def main(samples=2000, epochs=3, quick=False, verbose=2):
+def main(samples=None, epochs=5, quick=False, verbose=2, offline=False):
     """Run every section; returns {"fit": {(network, style): (params, loss, accuracy)},
-    "custom_loop": {"epoch_losses": [...], "accuracy": float, "params": int}}."""
+    "custom_loop": {"epoch_losses": [...], "accuracy": float, "params": int}}.
+
+    `samples` limits the training set (None: all of it, as the lesson does); `quick` means 256 samples, two
+    epochs and no progress bars; `offline` swaps in the digits and generated CIFAR-shaped data.
+    """
     if quick:
-        samples, epochs, verbose = min(samples, 256), min(epochs, 2), 0
-    keras.utils.set_random_seed(1)
+        samples, epochs, verbose = min(samples or 256, 256), min(epochs, 2), 0
+    source = "offline data" if offline else "kerasj.datasets"
     results = {"fit": {}}
     for network, (load, styles) in NETWORKS.items():
-        data = load(samples)
-        print(f"=== {network}: {len(data[0][0])} train / {len(data[1][0])} test samples (offline data) ===")
+        data = load(samples, offline=offline)
+        print(f"=== {network}: {len(data[0][0])} train / {len(data[1][0])} test samples ({source}) ===")
         for style, build in styles.items():
+            # The same seed before each style: the three create their weights in the same order, so they
+            # start from the same values and, being the same network, end with the same loss and accuracy.
+            keras.utils.set_random_seed(1)
             model = build()
             start = time.time()
             loss, accuracy = train_with_fit(model, data, epochs, verbose)
@@ -253,7 +311,7 @@ def main(samples=2000, epochs=3, quick=False, verbose=2):
                   f"test accuracy={accuracy:.4f} ({time.time() - start:.1f}s)")
 
     print("=== CIFAR-100: custom training loop (value_and_grad + apply_gradients, kerasj.function) ===")
-    (x_train, y_train), (x_test, y_test) = cifar100_data(samples)
+    (x_train, y_train), (x_test, y_test) = load_cifar100(samples, offline=offline)
     model = CifarModel()
     epoch_losses = train_model(model, x_train, y_train, epochs=epochs)
     accuracy = evaluate_accuracy(model, x_test, y_test)
@@ -265,11 +323,13 @@ def main(samples=2000, epochs=3, quick=False, verbose=2):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=2000)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="a few hundred samples, two epochs, no progress bars")
-    # Accepted for forward compatibility; generated data is the only source until kerasj.datasets lands.
-    parser.add_argument("--offline", action="store_true", default=True,
-                        help="use generated MNIST/CIFAR-shaped data (the only option until kerasj.datasets)")
+    parser.add_argument("--offline", action="store_true",
+                        help="no downloads: the shipped digits for MNIST, generated images for CIFAR-100")
+    parser.add_argument("--samples", type=int, default=None, help="training samples per dataset (default: all)")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="256 samples, two epochs, no progress bars")
     args = parser.parse_args()
-    main(args.samples, args.epochs, quick=args.quick)
+    try:
+        main(args.samples, args.epochs, quick=args.quick, offline=args.offline)
+    except DownloadError as error:
+        parser.exit(1, f"{error}\nTo run without downloading anything, pass --offline.\n")
