@@ -362,7 +362,9 @@ _NAME_OF = {id(fn): fn.__name__ for fn in _FUNCTIONS}
 
 
 def _lookup(name, custom_objects=None):
-    fn = (custom_objects or {}).get(name) or _BY_NAME.get(name)
+    from kerasj.saving.object_registration import get_registered_object
+    registered = get_registered_object(name, custom_objects) if isinstance(name, str) else None
+    fn = registered or _BY_NAME.get(name)
     if fn is None:
         raise ValueError(f"Unknown activation: {name!r}. Valid names: {sorted(_BY_NAME)}")
     return fn
@@ -385,8 +387,9 @@ def serialize(activation):
         return {"module": cls.__module__, "class_name": cls.__name__, "config": activation.get_config(),
                 "registered_name": None}
     if callable(activation):
-        return {"module": getattr(activation, "__module__", None), "class_name": "function",
-                "config": getattr(activation, "__name__", repr(activation)), "registered_name": "function"}
+        from kerasj.saving.object_registration import get_registered_name
+        return {"module": "builtins", "class_name": "function", "config": get_registered_name(activation),
+                "registered_name": "function"}
     raise ValueError(f"activations.serialize: expected a callable or None; received {activation!r}")
 
 

@@ -67,12 +67,15 @@ class Dense(Layer):
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
                 "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+                "quantization_config": None}
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config.pop("quantization_config", None)
+        if config.pop("quantization_config", None) is not None:
+            raise ValueError(f"Dense '{config.get('name')}': quantized layers (quantization_config) are not "
+                             "supported by kerasj.")
         for key in ("kernel_initializer", "bias_initializer"):
             config[key] = initializers.get(config.get(key))
         for key in ("kernel_regularizer", "bias_regularizer"):

@@ -102,7 +102,7 @@ def _is_history(value):
 
 def functional_from_config(cls, config, custom_objects=None):
     """Rebuild a functional model of class `cls` from `get_functional_config` output (or Keras 3's)."""
-    from kerasj.saving.serialization_lib import _expect_dict, _short, deserialize_keras_object
+    from kerasj.saving.serialization_lib import _depth_check, _expect_dict, _short, deserialize_keras_object
     _expect_dict(config, "A functional model's config")
     records = config.get("layers")
     if not isinstance(records, list):
@@ -132,7 +132,8 @@ def functional_from_config(cls, config, custom_objects=None):
             outputs[(name, 0)] = [layer._input_tensor]
     done = {name: (1 if (name, 0) in outputs else 0) for name in layers}
 
-    def resolve(value, strict):
+    def resolve(value, strict, depth=0):
+        _depth_check(depth)  # a hostile config could nest arguments until recursion fails
         if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
             history = _expect_dict(value.get("config"), "A __keras_tensor__'s config").get("keras_history")
             if not _is_history(history):
@@ -149,9 +150,9 @@ def functional_from_config(cls, config, custom_objects=None):
                                  f"not produce (it has {len(produced)} outputs).")
             return produced[history[2]]
         if isinstance(value, list):
-            return [resolve(v, strict) for v in value]
+            return [resolve(v, strict, depth + 1) for v in value]
         if isinstance(value, dict) and "class_name" not in value:
-            return {k: resolve(v, strict) for k, v in value.items()}
+            return {k: resolve(v, strict, depth + 1) for k, v in value.items()}
         return deserialize_keras_object(value, custom_objects=custom_objects, safe_mode=None)
 
     while pending:

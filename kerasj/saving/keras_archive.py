@@ -24,6 +24,7 @@ import io
 import json
 import os
 import zipfile
+import zlib
 
 from kerasj.saving.file_io import atomic_write
 
@@ -103,7 +104,7 @@ class _Archive:
             raise FileNotFoundError(f"No such file: {filepath}")
         try:
             self.zf = zipfile.ZipFile(filepath, "r")
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as err:
             raise ValueError(f"{filepath} is not a valid `.keras` archive (not a readable zip file: {err}).") from err
         self.members = {}
         try:
@@ -142,7 +143,8 @@ class _Archive:
         try:
             with self.zf.open(info) as member:
                 data = member.read(cap + 1)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError) as err:
+        except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, RuntimeError,
+                NotImplementedError) as err:
             self._fail(f"the member {name!r} cannot be read ({type(err).__name__}: {err}).")
         if len(data) > cap:
             self._fail(f"the member {name!r} decompresses to more than its stated {info.file_size} bytes.")
@@ -157,7 +159,7 @@ class _Archive:
 
     def weights_file(self):
         """The weights member opened as an in-memory HDF5 file."""
-        from kerasj.saving.weights_io import _h5py
+        from kerasj.saving.weights_io import H5_READ_ERRORS, _h5py
         if WEIGHTS_NAME not in self.members:
             if "model.weights.npz" in self.members:
                 self._fail("it stores its weights as model.weights.npz, which kerasj does not read; re-save "
@@ -166,7 +168,7 @@ class _Archive:
         data = self.read(WEIGHTS_NAME)
         try:
             return _h5py().File(io.BytesIO(data), "r")
-        except (OSError, ValueError) as err:
+        except (ValueError,) + H5_READ_ERRORS as err:
             self._fail(f"{WEIGHTS_NAME} is not a readable HDF5 file ({err}).")
 
     def close(self):

@@ -6,10 +6,12 @@ interchangeable with Keras for models built from the same layers:
 
 - The model's own variables go in `vars`; each object reached from it gets a group whose `vars` subgroup
   holds its own variables as datasets "0", "1", ... and an attribute `name` (the layer's name).
-- An object's attributes are visited in sorted name order (`sorted(dir(obj))`), skipping the bookkeeping
-  every base Layer / Model has, but not a model's `layers` and `optimizer`. So a Sequential's layers live
-  under `layers/...`, the optimizer under `optimizer`, and a subclassed model's sub-layer `self.encoder`
-  under `encoder` (or under `layers/...` if an attribute sorted before it already reached it).
+- An object's attributes are visited in sorted name order (`sorted(dir(obj))`), public names before
+  `_private` ones, skipping the bookkeeping every base Layer / Model has, but not a model's `layers` and
+  `optimizer`. A Sequential or functional model visits `layers` first. So a Sequential's layers live under
+  `layers/...`, the optimizer under `optimizer`, and a subclassed model's sub-layer `self.encoder` under
+  `encoder` (or under `layers/...` if an attribute sorted before it already reached it); a layer reachable
+  both as `self._dense` and through a public property `dense` is saved as `dense`.
 - An attribute holding a Layer or Optimizer: group `<attribute>`. An attribute holding a list, tuple or
   dict: group `<attribute>`, in which layers are named by snake-cased class name made unique within that
   container ("dense", "dense_1", ...) and nested containers "container", "container_1", ...; dict keys are
@@ -80,6 +82,11 @@ def _base_attribute_names(kind):
     return frozenset(names)
 
 
+def _walk_key(name):
+    # Keras visits `_private` attributes after all public ones (a property exposing a private sub-layer wins).
+    return "~" + name if name.startswith("_") else name
+
+
 def _kind(layer):
     _, Model, Sequential, _ = _classes()
     if isinstance(layer, Sequential):
@@ -99,7 +106,10 @@ def saveable_entries(model):
         if not isinstance(obj, Layer):
             return  # an optimizer's state is just its variables
         skip = _base_attribute_names(_kind(obj))
-        for name in sorted(dir(obj)):
+        names = sorted(dir(obj), key=_walk_key)
+        if getattr(obj, "_graph", None) is not None:  # Sequential / functional: their layers come first
+            names = ["layers"] + [n for n in names if n != "layers"]
+        for name in names:
             if name.startswith("__") or name in skip:
                 continue
             try:

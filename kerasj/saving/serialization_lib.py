@@ -203,7 +203,7 @@ def _deserialize(config, custom_objects, depth):
             obj = _from_config(cls, inner, custom_objects)
     except ValueError:
         raise
-    except (TypeError, KeyError, AttributeError, IndexError, OverflowError) as err:
+    except _REBUILD_ERRORS as err:
         raise ValueError(f"Could not rebuild {class_name} from its config: {type(err).__name__}: {err}") from err
     build_config = config.get("build_config")
     if build_config is not None and hasattr(obj, "build_from_config") and not getattr(obj, "built", True):
@@ -212,10 +212,15 @@ def _deserialize(config, custom_objects, depth):
             obj.build_from_config(build_config)
         except ValueError:
             raise
-        except (TypeError, KeyError, AttributeError, IndexError) as err:
+        except _REBUILD_ERRORS as err:
             raise ValueError(f"Could not build {class_name} from its build_config {_short(build_config)}: "
                              f"{type(err).__name__}: {err}") from err
     return obj
+
+
+# What a constructor or build given a config of the wrong types or shapes raises besides ValueError (a model
+# config without its graph, for instance, builds a Model with no call: NotImplementedError).
+_REBUILD_ERRORS = (TypeError, KeyError, AttributeError, IndexError, OverflowError, NotImplementedError)
 
 
 @contextlib.contextmanager

@@ -25,6 +25,8 @@ from kerasj.saving.file_io import atomic_write
 from kerasj.saving.saveable_tree import is_optimizer, join_path, own_variables, saveable_entries
 
 WEIGHTS_SUFFIX = ".weights.h5"
+# What h5py raises on a damaged file (besides ValueError): a failed HDF5 call surfaces as any of these.
+H5_READ_ERRORS = (OSError, RuntimeError, KeyError, OverflowError, TypeError, IndexError)
 
 
 def _h5py():
@@ -179,15 +181,15 @@ def load_weights(model, filepath, skip_mismatch=False):
         raise FileNotFoundError(f"load_weights: no such file: {filepath}")
     try:
         f = _h5py().File(filepath, "r")
-    except OSError as err:
+    except H5_READ_ERRORS as err:
         raise ValueError(f"load_weights: {filepath} is not a readable HDF5 weights file ({err}).") from err
     with f:
         read_weights(model, f, filepath, skip_mismatch)
 
 
-def read_weights(model, h5file, source, skip_mismatch=False):
-    """Load the model's (and optimizer's) variables from the open h5py File `h5file` (named `source` in
-    messages): everything is checked before anything is assigned."""
+def _match_variables(model, h5file):
+    """`(pairs, problems, notes)`: the `(variable, array)` pairs to assign, the objects that do not match the
+    file, and warnings about optimizers whose state is kept."""
     pairs, problems, notes = [], [], []
     for path, obj in saveable_entries(model):
         where = join_path(path, "vars")
@@ -202,6 +204,18 @@ def read_weights(model, h5file, source, skip_mismatch=False):
             pairs.extend(_read_variables(group, variables, where))
         except _Mismatch as e:
             problems.append(f"{'Optimizer' if is_optimizer(obj) else 'Layer'} '{obj.name}': {e}")
+    return pairs, problems, notes
+
+
+def read_weights(model, h5file, source, skip_mismatch=False):
+    """Load the model's (and optimizer's) variables from the open h5py File `h5file` (named `source` in
+    messages): everything is checked before anything is assigned."""
+    try:
+        pairs, problems, notes = _match_variables(model, h5file)
+    except H5_READ_ERRORS as err:
+        # A damaged file makes h5py raise from deep inside the HDF5 library while the groups are walked.
+        raise ValueError(f"load_weights: {source} is damaged or not a weights file; reading it failed with "
+                         f"{type(err).__name__}: {err}") from err
     if problems:
         listing = "\n".join(f"- {p}" for p in problems)
         if not skip_mismatch:

@@ -294,7 +294,8 @@ class Trainer:
         if graph is None:
             return ["output"]
         if isinstance(graph.outputs, dict):
-            return list(graph.outputs.keys())
+            # Outputs are flattened like any dict pytree, in sorted key order (Keras's order too).
+            return sorted(graph.outputs)
         return [t._keras_history[0].name for t in graph.output_tensors]
 
     def _assert_compiled(self, what):

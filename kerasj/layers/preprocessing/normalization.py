@@ -140,6 +140,7 @@ class Normalization(Layer):
         x = jnp.asarray(np.asarray(batch) if isinstance(batch, (list, tuple)) else batch)
         if not self.built:
             self._build_with(lambda: self.build(x.shape))
+            self._build_shapes = tuple(x.shape)  # saved as the build config, as Keras does after adapt
         elif x.ndim != len(self._built_shape) or any(x.shape[d] != self._built_shape[d] for d in self._keep_axis):
             raise ValueError(f"Normalization '{self.name}': the layer was built for inputs of shape "
                              f"{self._built_shape}, but adapt() received data of incompatible shape "
