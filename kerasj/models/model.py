@@ -28,6 +28,13 @@ def _is_functional_call(args, kwargs):
     return len(args) >= 2 or (len(args) == 1 and "outputs" in kwargs)
 
 
+def _init_takes_arguments(cls):
+    import inspect
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    return any(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY, p.VAR_KEYWORD, p.VAR_POSITIONAL)
+               for p in params)
+
+
 class Model(Trainer, Layer):
     """Groups layers into an object with training and inference features (compile, fit, evaluate, predict).
 
@@ -238,6 +245,16 @@ class Model(Trainer, Layer):
             from kerasj.models.functional import Functional
             from kerasj.models.functional_config import functional_from_config
             return functional_from_config(Functional if cls is Model else cls, config, custom_objects)
+        base_keys = {"name", "trainable", "dtype"}
+        if set(config) <= base_keys and not _init_takes_arguments(cls):
+            # A subclassed model whose __init__ takes no arguments (the common tutorial form) needs no
+            # get_config: build it plainly and restore the base attributes.
+            model = cls()
+            if isinstance(config.get("name"), str):
+                model.name = config["name"]
+            if config.get("trainable") is False:
+                model.trainable = False
+            return model
         try:
             return cls(**config)
         except TypeError as err:

@@ -229,13 +229,18 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             from kerasj.saving.safe_mode import safe_mode_scope
             with CustomObjectScope(custom_objects or {}), safe_mode_scope(bool(safe_mode)):
                 model.compile_from_config(compile_config)
-            optimizer = getattr(model, "optimizer", None)
-            if optimizer is not None and hasattr(optimizer, "build") and not getattr(optimizer, "built", True):
-                optimizer.build(model.trainable_variables)
         if not model.built:
             archive._fail("the model in it could not be built from its config (a subclassed model needs a "
                           "build_config; was it called before saving?).")
         with archive.weights_file() as weights:
+            optimizer = getattr(model, "optimizer", None)
+            if optimizer is not None and hasattr(optimizer, "build") and not getattr(optimizer, "built", True):
+                # Build the optimizer's slots only if the file has them (a model compiled but never trained
+                # saves an unbuilt optimizer, whose few variables then load as they are).
+                from kerasj.saving.weights_io import _h5py
+                stored = weights.get("optimizer/vars")
+                if isinstance(stored, _h5py().Group) and len(stored) > len(optimizer.variables):
+                    optimizer.build(model.trainable_variables)
             read_weights(model, weights, f"{filepath}/{WEIGHTS_NAME}")
     return model
 
