@@ -67,11 +67,16 @@ class LSTMCell(RecurrentCell):
         kernel, recurrent_kernel, bias = self._weights_for(inputs)
         mask = self.get_dropout_mask(inputs) if training else None
         recurrent_mask = self.get_recurrent_dropout_mask(h_prev) if training else None
-        x_gates = project(gate_views(inputs, mask, 4), kernel)
-        h_gates = project(gate_views(h_prev, recurrent_mask, 4), recurrent_kernel)
-        z = [a + b for a, b in zip(x_gates, h_gates)]
-        if bias is not None:
-            z = [g + b for g, b in zip(z, jnp.split(bias, 4))]
+        x_views = gate_views(inputs, mask, 4)
+        h_views = gate_views(h_prev, recurrent_mask, 4)
+        if all(v is x_views[0] for v in x_views) and all(v is h_views[0] for v in h_views):
+            # One view per input (no per-gate dropout): all four gates in one sum, split once.
+            z = jnp.matmul(x_views[0], kernel) + jnp.matmul(h_views[0], recurrent_kernel)
+            z = jnp.split(z if bias is None else z + bias, 4, axis=-1)
+        else:
+            z = [a + b for a, b in zip(project(x_views, kernel), project(h_views, recurrent_kernel))]
+            if bias is not None:
+                z = [g + b for g, b in zip(z, jnp.split(bias, 4))]
         i = self.recurrent_activation(z[0])
         f = self.recurrent_activation(z[1])
         c = f * c_prev + i * self.activation(z[2])

@@ -278,10 +278,17 @@ class RNN(Layer):
                 x_t, mask_t = inputs if mask is not None else (inputs, None)
                 output, new_states = step(x_t, states)
                 if mask_t is not None:
+                    # Cells like LSTM and GRU return their first new state as the output; then the masked
+                    # output (the previous one) is just the masked first state, with no second select.
+                    output_is_state = (not self.zero_output_for_mask
+                                       and output is jax.tree_util.tree_leaves(new_states)[0])
                     new_states = jax.tree_util.tree_map(
                         lambda new, old: jnp.where(_expand_to(mask_t, new), new, old), new_states, states)
-                    fallback = jnp.zeros_like(output) if self.zero_output_for_mask else prev_output
-                    output = jnp.where(_expand_to(mask_t, output), output, fallback)
+                    if output_is_state:
+                        output = jax.tree_util.tree_leaves(new_states)[0]
+                    else:
+                        fallback = jnp.zeros_like(output) if self.zero_output_for_mask else prev_output
+                        output = jnp.where(_expand_to(mask_t, output), output, fallback)
                 output = output.astype(out_spec.dtype)
                 return (new_states, output), (output if self.return_sequences else None)
 
