@@ -128,10 +128,21 @@ class StepProgram:
                 new_state, out = _run_stateful(self.state_vars, state, self.step_fn, data)
                 if self.cleanup is not None:
                     self.cleanup()
-                return new_state, out
+                # Return only the state the step changed (usually none, in inference): passing every weight
+                # back out of the compiled call costs as much as a small forward pass.
+                changed = [i for i, (old, new) in enumerate(zip(state, new_state)) if new is not old]
+                if self._single_changed is None:
+                    self._single_changed = changed
+                elif changed != self._single_changed:
+                    self._single_all = True  # signatures disagree: this and later traces return everything
+                keep = range(len(state)) if self._single_all else self._single_changed
+                return tuple(new_state[i] for i in keep), out
+            self._single_changed, self._single_all = None, False
             fn = self._single = jax.jit(single) if self.jit else single
-        new_state, out = fn(tuple(v._value for v in self.state_vars), data)
-        self._write_back(new_state)
+        new_values, out = fn(tuple(v._value for v in self.state_vars), data)
+        keep = range(len(self.state_vars)) if len(new_values) == len(self.state_vars) else self._single_changed
+        for i, value in zip(keep, new_values):
+            self.state_vars[i]._set_value_unchecked(value)
         return out
 
     def run_epochs(self, data, full_indices, rest_indices):
