@@ -97,9 +97,11 @@ class StepProgram:
     def _one_step(self, data):
         return lambda state, rows: _run_stateful(self.state_vars, state, self.step_fn, _gather(data, rows))
 
-    def _epochs_program(self, state, data, full_indices, rest_indices):
+    def _epochs_program(self, state, data, full_indices, rest_indices, count):
         """Whole epochs in one call: `full_indices[E, S, B]` (and `rest_indices[E, r]` for a final partial
-        batch per epoch). Returns the new state and each epoch's final logs stacked along E."""
+        batch per epoch), of which the first `count` run. E is a bucket size and `count` a traced number, so
+        fits with different epoch counts share one program. Returns the new state and each epoch's final logs
+        stacked along E (entries past `count` are zeros)."""
         self.trace_count += 1
         one_step = self._one_step(data)
 
@@ -114,7 +116,18 @@ class StepProgram:
                 state, logs = one_step(state, rest)
             return state, logs
 
-        state, logs = jax.lax.scan(epoch, state, (full_indices, rest_indices))
+        first = jax.tree_util.tree_map(lambda a: a[0], (full_indices, rest_indices))
+        logs_spec = jax.eval_shape(epoch, state, first)[1]
+
+        def skip(state, idx):
+            return state, jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), logs_spec)
+
+        def maybe_epoch(state, xs):
+            e, idx = xs
+            return jax.lax.cond(e < count, epoch, skip, state, idx)
+
+        epochs = jnp.arange(full_indices.shape[0])
+        state, logs = jax.lax.scan(maybe_epoch, state, (epochs, (full_indices, rest_indices)))
         if self.cleanup is not None:
             self.cleanup()
         return state, logs
@@ -145,13 +158,15 @@ class StepProgram:
             self.state_vars[i]._set_value_unchecked(value)
         return out
 
-    def run_epochs(self, data, full_indices, rest_indices):
-        """Run several epochs in one compiled call (see `_epochs_program`); returns per-epoch logs."""
+    def run_epochs(self, data, full_indices, rest_indices, count=None):
+        """Run the first `count` (default all) of the epochs planned in `full_indices` / `rest_indices` in one
+        compiled call (see `_epochs_program`); returns their logs."""
+        count = full_indices.shape[0] if count is None else count
         state = tuple(v._value for v in self.state_vars)
         with _DeferInterrupt():
-            new_state, logs = self._epochs(state, data, full_indices, rest_indices)
+            new_state, logs = self._epochs(state, data, full_indices, rest_indices, np.int32(count))
             self._write_back(new_state)
-        return logs
+        return jax.tree_util.tree_map(lambda v: v[:count], logs)
 
     def _write_back(self, new_state):
         for v, value in zip(self.state_vars, new_state):

@@ -549,15 +549,21 @@ class Trainer:
     def _fit_fused(self, program, train, shuffle, initial_epoch, epochs, callbacks):
         n, b = train.num_samples, train.batch_size
         n_full = n // b
-        # Bound the host-built index block (int32) to ~32 MB per call.
+        # Bound the host-built index block (int32) to ~32 MB per call (64 MB once padded). The program's epoch
+        # axis is rounded up to a power of two (the extra epochs are skipped inside it), so fits with nearby
+        # epoch counts share one compiled program.
         per_call = max(1, min(epochs - initial_epoch, (8 << 20) // max(1, n)))
         logs = {}
         for start in range(initial_epoch, epochs, per_call):
             count = min(per_call, epochs - start)
+            bucket = 1 << (count - 1).bit_length()
             plans = [data_utils.epoch_index_plan(n, b, shuffle, max(1, n_full)) for _ in range(count)]
             full = np.stack([p[0][0][0] if p[0] else np.zeros((0, b), np.int32) for p in plans])
             rest = np.stack([p[1][0] for p in plans]) if plans[0][1] is not None else None
-            epoch_logs = _to_numpy_tree(program.run_epochs(train.batch(), full, rest))
+            full = np.concatenate([full, np.zeros((bucket - count,) + full.shape[1:], full.dtype)])
+            if rest is not None:
+                rest = np.concatenate([rest, np.zeros((bucket - count,) + rest.shape[1:], rest.dtype)])
+            epoch_logs = _to_numpy_tree(program.run_epochs(train.batch(), full, rest, count))
             for i in range(count):
                 callbacks.on_epoch_begin(start + i)
                 logs = {k: float(v[i]) for k, v in epoch_logs.items()}

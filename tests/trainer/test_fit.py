@@ -334,3 +334,21 @@ def test_terminate_on_nan_stops_cleanly():
     assert len(history.history["loss"]) < 20
     assert not np.isfinite(history.history["loss"][-1])
     assert model.stop_training
+
+
+def test_fused_fits_with_nearby_epoch_counts_share_one_program():
+    """fit(epochs=3) then fit(epochs=4) (as in a notebook) compile the fused-epochs program once; the skipped
+    padding epochs change nothing: the same training as one fit of 7 epochs."""
+    x, y = make_data(100)
+    twice, once = make_model(), make_model()
+    once.set_weights(twice.get_weights())
+    keras.utils.set_random_seed(3)
+    h1 = twice.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    h2 = twice.fit(x, y, batch_size=16, epochs=4, verbose=0)
+    assert twice._programs["train"].trace_count == 1
+    keras.utils.set_random_seed(3)
+    h = once.fit(x, y, batch_size=16, epochs=7, verbose=0)
+    np.testing.assert_allclose(h1.history["loss"] + h2.history["loss"], h.history["loss"], rtol=1e-5)
+    for a, b in zip(twice.get_weights(), once.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert int(twice.optimizer.iterations.numpy()) == 7 * 7 == int(once.optimizer.iterations.numpy())
