@@ -25,19 +25,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from kerasj.layers.layer import Layer
+from kerasj.layers.layer import Layer, is_shape
 from kerasj.saving.serialization_lib import deserialize_value, serialize_value
 from kerasj.saving.object_registration import get_registered_name, get_registered_object
 from kerasj.saving.safe_mode import in_safe_mode
 from kerasj.symbolic import KerasTensor
 
 
-def _is_shape(value):
-    return isinstance(value, (tuple, list)) and all(d is None or isinstance(d, int) for d in value)
-
-
 def _map_shapes(fn, structure):
-    return jax.tree_util.tree_map(lambda s: fn(tuple(s)), structure, is_leaf=_is_shape)
+    return jax.tree_util.tree_map(lambda s: fn(tuple(s)), structure, is_leaf=is_shape)
 
 
 def _is_python_lambda(fn):
@@ -185,7 +181,7 @@ class Lambda(Layer):
                                           f"({reason}); pass `output_shape`.") from err
         if callable(self._output_shape):
             return self._output_shape(input_shape)
-        first = jax.tree_util.tree_leaves(input_shape, is_leaf=_is_shape)[0]
+        first = jax.tree_util.tree_leaves(input_shape, is_leaf=is_shape)[0]
         batch = first[0] if len(first) else None
         return _map_shapes(lambda shape: (batch,) + shape, self._output_shape)
 
@@ -219,7 +215,7 @@ class Lambda(Layer):
         config["function"] = deserialize_function(config["function"], owner, custom_objects, safe)
         if isinstance(config.get("output_shape"), dict):
             config["output_shape"] = deserialize_function(config["output_shape"], owner, custom_objects, safe)
-        elif _is_shape(config.get("output_shape")):
+        elif is_shape(config.get("output_shape")):
             config["output_shape"] = tuple(config["output_shape"])
         mask = config.get("mask")
         if isinstance(mask, dict) and mask.get("class_name") in ("__lambda__", "function",

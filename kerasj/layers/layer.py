@@ -605,7 +605,6 @@ class Layer:
         """Output shape for `input_shape` (None entries allowed), via abstract evaluation of `call`."""
         def spec(shape):
             return KerasTensor(shape, self._compute_dtype)
-        is_shape = lambda s: isinstance(s, (tuple, list)) and all(d is None or isinstance(d, int) for d in s)
         inputs = jax.tree_util.tree_map(spec, input_shape, is_leaf=is_shape)
         out = self.compute_output_spec(inputs)
         return jax.tree_util.tree_map(lambda t: t.shape, out, is_leaf=lambda x: isinstance(x, KerasTensor))
@@ -645,13 +644,14 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-def _is_flat_shape(value):
-    return isinstance(value, (list, tuple)) and all(d is None or isinstance(d, int) for d in value)
+def is_shape(value):
+    """Whether `value` is one shape: a tuple or list of ints and Nones (used to map over nested shapes)."""
+    return isinstance(value, (list, tuple)) and all(d is None or isinstance(d, (int, np.integer)) for d in value)
 
 
 def _shapes_to_lists(shapes):
     """Nested shapes as JSON lists (the build config's form)."""
-    if _is_flat_shape(shapes):
+    if is_shape(shapes):
         return [None if d is None else int(d) for d in shapes]
     if isinstance(shapes, dict):
         return {k: _shapes_to_lists(v) for k, v in shapes.items()}
@@ -662,7 +662,7 @@ def _shapes_to_lists(shapes):
 
 def _lists_to_shapes(value):
     """The inverse of _shapes_to_lists: flat lists become shape tuples."""
-    if _is_flat_shape(value):
+    if is_shape(value):
         return tuple(value)
     if isinstance(value, dict):
         return {k: _lists_to_shapes(v) for k, v in value.items()}

@@ -16,7 +16,7 @@
 """
 import jax
 
-from kerasj.layers.layer import Layer
+from kerasj.layers.layer import Layer, is_shape
 from kerasj.symbolic import KerasTensor
 from kerasj.trainer.trainer import Trainer
 from kerasj.variables import StateScope
@@ -136,7 +136,6 @@ class Model(Trainer, Layer):
             return
         if input_shape is None:
             raise ValueError(f"Model '{self.name}'.build() needs an input_shape.")
-        is_shape = lambda s: isinstance(s, (tuple, list)) and all(d is None or isinstance(d, int) for d in s)
         specs = jax.tree_util.tree_map(lambda s: KerasTensor(s), input_shape, is_leaf=is_shape)
         self.build_from_spec(specs)
 

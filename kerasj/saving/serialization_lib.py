@@ -251,7 +251,7 @@ def resolve_class(config, custom_objects=None):
             found = get_registered_object(key, custom_objects)
             if found is not None:
                 return found
-    if isinstance(module, str) and module == "keras.src.ops.numpy":
+    if module == "keras.src.ops.numpy":
         from kerasj.layers.op_layer import OpLayer
         if OpLayer.knows(class_name):
             return OpLayer.for_op(class_name)
@@ -268,8 +268,8 @@ def resolve_class(config, custom_objects=None):
         package = module.split(".")[2] if module.count(".") >= 2 else ""
         if f"keras.{package}" in namespaces:
             candidates.append(namespaces[f"keras.{package}"])
-    if module is None or not candidates:
-        candidates += [namespaces[m] for m in ("keras.layers", "keras.models")] if module is None else []
+    if module is None:  # an old-style record naming only the class: layers and models are what it can mean
+        candidates += [namespaces["keras.layers"], namespaces["keras.models"]]
     for namespace in candidates:
         found = getattr(namespace, class_name, None) if not class_name.startswith("_") else None
         if isinstance(found, type) and found.__module__.startswith("kerasj"):

@@ -20,7 +20,7 @@ from jax import lax
 
 from kerasj import regularizers
 from kerasj.layers.input_spec import InputSpec
-from kerasj.layers.layer import Layer
+from kerasj.layers.layer import Layer, is_shape
 from kerasj.layers.recurrent.cell_base import sequence_dropout_masks
 from kerasj.layers.recurrent.stacked_rnn_cells import StackedRNNCells, build_sublayer
 from kerasj.layers.serialization import deserialize_layer, serialize_layer
@@ -29,10 +29,6 @@ from kerasj.variables import Variable
 
 def _is_variable(x):
     return isinstance(x, Variable)
-
-
-def _is_shape(s):
-    return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, (int, np.integer)) for d in s)
 
 
 def forward_to_cell(*names):
@@ -114,8 +110,8 @@ class RNN(Layer):
 
     # -- build and state ----------------------------------------------------------------------------------
     def build(self, sequences_shape, initial_state_shape=None):
-        shapes = jax.tree_util.tree_leaves(sequences_shape, is_leaf=_is_shape)
-        step_shape = jax.tree_util.tree_map(lambda s: (s[0],) + tuple(s[2:]), sequences_shape, is_leaf=_is_shape)
+        shapes = jax.tree_util.tree_leaves(sequences_shape, is_leaf=is_shape)
+        step_shape = jax.tree_util.tree_map(lambda s: (s[0],) + tuple(s[2:]), sequences_shape, is_leaf=is_shape)
         build_sublayer(self.cell, step_shape)
         if self.stateful:
             batch = shapes[0][0]
@@ -301,7 +297,7 @@ class RNN(Layer):
 
     # -- shapes, masks, config --------------------------------------------------------------------------
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
-        batch, steps = jax.tree_util.tree_leaves(sequences_shape, is_leaf=_is_shape)[0][:2]
+        batch, steps = jax.tree_util.tree_leaves(sequences_shape, is_leaf=is_shape)[0][:2]
         output_size = getattr(self.cell, "output_size", None)
         if output_size is None and isinstance(self.state_size[0], int):
             output_size = self.state_size[0]
