@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerasj import config
+from kerasj.utils.memory import available_bytes
 from kerasj.variables import Variable, name_scope
 
 
@@ -82,6 +83,9 @@ def sample_for_initializer(kind, shape, a, b, dtype, seed):
     shape = tuple(int(d) for d in shape)
     size = math.prod(shape)
     bucket = 1 << max(4, (max(size, 1) - 1).bit_length())
+    itemsize = jnp.dtype(dtype).itemsize
+    if (bucket + size) * itemsize > (64 << 20) and (bucket + size) * itemsize > (available_bytes() or math.inf):
+        bucket = size  # a weight this close to the device's memory cannot afford the padded draw
     flat = _flat_sample(draw_key(seed), a, b, kind=kind, size=bucket, dtype=jnp.dtype(dtype).name)
     if isinstance(flat, jax.core.Tracer):
         return flat[:size].reshape(shape)

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerasj import config
+from kerasj.utils.memory import check_allocation
 
 _local = threading.local()
 _name_local = threading.local()
@@ -238,6 +239,7 @@ class Variable:
                 if shape is None:
                     raise ValueError(f"Variable '{name}': `shape` is required when the initializer is a callable.")
                 self._dtype = standardize_dtype(dtype)
+                check_allocation(shape, self._dtype, f"Variable '{name}'")
                 value = initializer(tuple(shape), self._dtype)
             else:
                 if isinstance(initializer, Variable):

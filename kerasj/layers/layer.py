@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerasj import config
+from kerasj.utils.memory import check_allocation
 from kerasj.layers.input_spec import assert_input_compatibility
 from kerasj.layers.masks import masks_of, set_masks
 from kerasj.random import SeedGenerator
@@ -309,6 +310,7 @@ class Layer:
         if initializer is None:
             initializer = "glorot_uniform" if jnp.issubdtype(jnp.dtype(dtype), jnp.floating) else "zeros"
         init = initializers.get(initializer)
+        check_allocation(shape, dtype, f"Layer '{self.name}': weight '{name or 'variable'}'")
         with name_scope(self.name) if not self._inside_own_scope() else _null_scope():
             variable = Variable(init, shape=shape, dtype=dtype, trainable=trainable, autocast=autocast,
                                 aggregation=aggregation, name=name or "variable",
