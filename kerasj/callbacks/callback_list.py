@@ -105,6 +105,11 @@ class CallbackList(Callback):
             cached = self.__dict__["_needs_batch_hooks"] = (len(self.callbacks), value)
         return cached[1]
 
+    def stops_on_nonfinite_loss(self):
+        """Whether a callback (TerminateOnNaN) stops training at the first non-finite `loss`, so that compiled
+        chunks of steps must stop there too instead of running the rest of the chunk."""
+        return any(getattr(c, "_stops_on_nonfinite_loss", False) for c in self.callbacks)
+
     def _call(self, hook, *args, **kwargs):
         for callback in self.callbacks:
             getattr(callback, hook)(*args, **kwargs)

@@ -11,8 +11,11 @@ class TerminateOnNaN(Callback):
         raise_error: if False (default), set `model.stop_training = True`, so training ends normally and every
             callback's `on_train_end` runs. If True, raise a RuntimeError at once instead.
 
-    When no other callback needs every batch, `fit` runs many steps per compiled call and this callback
-    checks the loss after each call; the running loss stays NaN once a step produced NaN, so nothing is missed.
+    Training stops at the batch whose loss became non-finite, also when `fit` runs many steps (or a whole
+    epoch) per compiled call: the compiled loop stops at that step and undoes its update, so the model and
+    optimizer keep the (finite) state of the last step with a finite loss, as if training had been stopped by
+    hand just before it. The metrics include the bad batch, so `History` records the non-finite loss for the
+    last epoch, as Keras does. (Keras applies that last update; its weights are then usually NaN.)
 
     Example:
 
@@ -20,6 +23,7 @@ class TerminateOnNaN(Callback):
     """
 
     _chunked_batch_hooks = True
+    _stops_on_nonfinite_loss = True
 
     def __init__(self, raise_error=False):
         super().__init__()

@@ -52,8 +52,8 @@ class _DeferInterrupt:
         return False
 
 
-def _backend_donates():
-    return jax.default_backend() != "cpu"  # CPU ignores donation and warns about it
+def _donated():
+    return (0,) if jax.default_backend() != "cpu" else ()  # CPU ignores donation and warns about it
 
 
 class StepProgram:
@@ -62,29 +62,43 @@ class StepProgram:
     `program(data, indices, n_valid, reset)` runs the steps, writes the new state back into the Variables
     (a reference swap), and returns the outputs of the last valid step — or, with `stack_outputs=True`
     (predict), every step's outputs stacked. With `reset` true, `reset_fn` (e.g. resetting the metrics at the
-    start of an epoch) runs inside the program first, so it costs no host work. `trace_count` counts
-    compilations, for tests.
+    start of an epoch) runs inside the program first, so it costs no host work. With
+    `stop_on_nonfinite_loss=True` (what `TerminateOnNaN` asks for) the chunk stops at the first step whose
+    `loss` is NaN or infinite, keeping the weights of the step before it (see `_program`). `trace_count`
+    counts compilations, for tests.
     """
 
-    def __init__(self, state_vars, step_fn, stack_outputs=False, jit=True, cleanup=None, reset_fn=None):
+    def __init__(self, state_vars, step_fn, stack_outputs=False, jit=True, cleanup=None, reset_fn=None,
+                 kept_on_stop=()):
         self.state_vars = list(state_vars)
         self.step_fn = step_fn
         self.stack_outputs = stack_outputs
         self.cleanup = cleanup
         self.reset_fn = reset_fn
+        # Variables a step stopped for a non-finite loss still updates (the metrics, so the logs report the
+        # bad loss as Keras's do); every other variable keeps its value from before that step.
+        kept = {id(v) for v in kept_on_stop}
+        self._reverted_on_stop = tuple(id(v) not in kept for v in self.state_vars)
         self.trace_count = 0
+        self.steps_run = None
         self.jit = jit
-        donate = (0,) if _backend_donates() else ()
-        # Two programs rather than a static argument, so that jax.jit's fast C++ dispatch path applies.
-        full = lambda state, data, indices, n_valid, reset: self._program(state, data, indices, n_valid, reset,
-                                                                          padded=False)
-        padded = lambda state, data, indices, n_valid, reset: self._program(state, data, indices, n_valid,
-                                                                            reset, padded=True)
+        self._variants = {}
         epochs = self._epochs_program
         if jit:
-            full, padded = jax.jit(full, donate_argnums=donate), jax.jit(padded, donate_argnums=donate)
-            epochs = jax.jit(epochs, donate_argnums=donate)
-        self._full, self._padded, self._epochs = full, padded, epochs
+            epochs = jax.jit(epochs, donate_argnums=_donated())
+        self._epochs = epochs
+
+    def _variant(self, padded, guard):
+        """The compiled program for chunks that are padded (or not) and stop at a non-finite loss (or not).
+        Separate programs rather than static arguments, so that jax.jit's fast C++ dispatch path applies."""
+        fn = self._variants.get((padded, guard))
+        if fn is None:
+            def fn(state, data, indices, n_valid, reset):
+                return self._program(state, data, indices, n_valid, reset, padded=padded, guard=guard)
+            if self.jit:
+                fn = jax.jit(fn, donate_argnums=_donated())
+            self._variants[(padded, guard)] = fn
+        return fn
 
     def _reset(self, state, reset):
         if self.reset_fn is None:
@@ -172,39 +186,59 @@ class StepProgram:
         for v, value in zip(self.state_vars, new_state):
             v._set_value_unchecked(value)
 
-    def _program(self, state, data, indices, n_valid, reset, padded):
+    def _program(self, state, data, indices, n_valid, reset, padded, guard):
+        """`indices.shape[0]` steps in one scan, of which the first `n_valid` run (`padded`). With `guard`, a
+        step whose logs report a non-finite `loss` is the last: its update of the model and optimizer is
+        undone (so the weights stay those of the last finite step), and the steps after it are skipped, as
+        if training had stopped by hand there. Returns the state, the last step's outputs (or all of them,
+        with `stack_outputs`) and the number of steps run."""
         self.trace_count += 1
         state = self._reset(state, reset)
         one_step = self._one_step(data)
+        out_shape = (jax.eval_shape(lambda s, r: one_step(s, r)[1], state, indices[0])
+                     if padded or guard else None)
+        watch = guard and isinstance(out_shape, dict) and "loss" in out_shape
 
-        if padded:
-            out_shape = jax.eval_shape(lambda s, r: one_step(s, r)[1], state, indices[0])
+        def skip(s):
+            return s, jax.tree_util.tree_map(lambda o: jnp.zeros(o.shape, o.dtype), out_shape)
 
-            def skip(s):
-                return s, jax.tree_util.tree_map(lambda o: jnp.zeros(o.shape, o.dtype), out_shape)
-
-        def body(state, step):
+        def body(carry, step):
+            state, stopped = carry
             i, rows = step
-            if padded:
-                return jax.lax.cond(i < n_valid, lambda s: one_step(s, rows), skip, state)
-            return one_step(state, rows)
+            if not (padded or watch):
+                new_state, out = one_step(state, rows)
+                return (new_state, stopped), (out, jnp.bool_(True))
+            run = (i < n_valid) & ~stopped
+            new_state, out = jax.lax.cond(run, lambda s: one_step(s, rows), skip, state)
+            if watch:
+                bad = run & ~jnp.all(jnp.isfinite(out["loss"]))
+                new_state = tuple(jnp.where(bad, old, new) if revert else new
+                                  for old, new, revert in zip(state, new_state, self._reverted_on_stop))
+                stopped = stopped | bad
+            return (new_state, stopped), (out, run)
 
-        state, outs = jax.lax.scan(body, state, (jnp.arange(indices.shape[0]), indices))
+        (state, _), (outs, runs) = jax.lax.scan(body, (state, jnp.bool_(False)),
+                                                (jnp.arange(indices.shape[0]), indices))
+        ran = jnp.sum(runs, dtype=jnp.int32) if (padded or watch) else jnp.int32(indices.shape[0])
         if self.cleanup is not None:
             self.cleanup()  # drop tracers left on Python objects during tracing (e.g. add_loss values)
         if self.stack_outputs:
-            return state, outs
-        return state, jax.tree_util.tree_map(lambda o: o[n_valid - 1], outs)
+            return state, outs, ran
+        return state, jax.tree_util.tree_map(lambda o: o[ran - 1], outs), ran
 
-    def __call__(self, data, indices, n_valid, reset=False):
+    def __call__(self, data, indices, n_valid, reset=False, stop_on_nonfinite_loss=False):
+        """Run the chunk and write the new state back; returns its outputs. `steps_run` tells how many steps
+        ran (fewer than `n_valid` only when `stop_on_nonfinite_loss` stopped at a non-finite loss)."""
         state = tuple(v._value for v in self.state_vars)
-        fn = self._padded if n_valid < indices.shape[0] else self._full
+        fn = self._variant(n_valid < indices.shape[0], bool(stop_on_nonfinite_loss))
         args = (state, data, indices, np.int32(n_valid), np.bool_(reset))
         with _DeferInterrupt():
             if self.jit:
-                new_state, outs = fn(*args)
+                new_state, outs, ran = fn(*args)
             else:
                 with jax.disable_jit():  # run_eagerly: every op runs in Python, for debugging
-                    new_state, outs = fn(*args)
+                    new_state, outs, ran = fn(*args)
             self._write_back(new_state)
+        # Reading the count waits for the device, so only a guarded call does it.
+        self.steps_run = int(ran) if stop_on_nonfinite_loss else n_valid
         return outs

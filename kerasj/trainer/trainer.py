@@ -357,7 +357,8 @@ class Trainer:
                 step = functools.partial(self._stateless_step, kind, step)
             program = StepProgram(state_vars, step, stack_outputs=kind == "predict",
                                   jit=not self._run_eagerly, cleanup=self._clear_losses,
-                                  reset_fn=None if kind == "predict" else self.reset_metrics)
+                                  reset_fn=None if kind == "predict" else self.reset_metrics,
+                                  kept_on_stop=self._metric_variables() if training else ())
             program.key = key
             self._programs[kind] = program
         return program
@@ -487,6 +488,7 @@ class Trainer:
         callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                  verbose=verbose, epochs=epochs, steps=steps)
         per_batch = callbacks.needs_batch_hooks()
+        guard = callbacks.stops_on_nonfinite_loss()
         if isinstance(train, data_utils.ArrayData):
             chunk = data_utils.chunk_size_for(train.num_samples // train.batch_size, self.steps_per_execution,
                                               per_batch, verbose)
@@ -512,8 +514,8 @@ class Trainer:
             step = 0
             for data, indices, n_valid in self._dispatches(train, shuffle, chunk):
                 callbacks.on_train_batch_begin(step)
-                step_logs = program(data, indices, n_valid, reset=step == 0)
-                step += n_valid
+                step_logs = program(data, indices, n_valid, reset=step == 0, stop_on_nonfinite_loss=guard)
+                step += program.steps_run
                 callbacks.on_train_batch_end(step - 1, step_logs)
                 if self.stop_training:
                     break
