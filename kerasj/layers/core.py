@@ -4,13 +4,15 @@ import jax.numpy as jnp
 from kerasj import activations, constraints, initializers, regularizers
 from kerasj.layers.input_spec import InputSpec
 from kerasj.layers.layer import Layer
+from kerasj.layers.lora import LoRAMixin
 
 
-class Dense(Layer):
+class Dense(LoRAMixin, Layer):
     """Densely connected layer: `activation(inputs @ kernel + bias)`, applied on the last axis.
 
     Args follow `keras.layers.Dense`: units, activation, use_bias, kernel_initializer ("glorot_uniform"),
-    bias_initializer ("zeros"), kernel/bias/activity regularizers, kernel/bias constraints.
+    bias_initializer ("zeros"), kernel/bias/activity regularizers, kernel/bias constraints, lora_rank and
+    lora_alpha (train a low-rank update of the frozen kernel: see `kerasj.layers.lora`).
 
         >>> layer = Dense(16, activation="relu")
         >>> layer(jnp.ones((4, 8))).shape
@@ -20,8 +22,11 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
-                 **kwargs):
+                 lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if quantization_config is not None:
+            raise ValueError(f"Dense '{self.name}': quantized layers (quantization_config) are not supported by "
+                             f"kerasj; received quantization_config={quantization_config!r}")
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Dense: `units` must be a positive integer; received units={units!r}")
         self.units = units
@@ -35,13 +40,14 @@ class Dense(Layer):
         self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
+        self._init_lora(lora_rank, lora_alpha)
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
         if input_dim is None:
             raise ValueError(f"Dense '{self.name}': the last dimension of the input must be known; "
                              f"received input_shape={input_shape}")
-        self.kernel = self.add_weight(shape=(input_dim, self.units), initializer=self.kernel_initializer,
+        self._kernel = self.add_weight(shape=(input_dim, self.units), initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
                                       name="kernel")
         self.bias = (self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
@@ -49,9 +55,16 @@ class Dense(Layer):
                                      name="bias") if self.use_bias else None)
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
         self.built = True
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank, lora_alpha=self.lora_alpha)
+
+    @property
+    def kernel(self):
+        """The kernel Variable, or with LoRA enabled the effective kernel array."""
+        return self._effective_weight()
 
     def call(self, inputs):
-        x = jnp.matmul(inputs, self.kernel.value.astype(inputs.dtype))
+        x = jnp.matmul(inputs, self._weight_for_call().astype(inputs.dtype))
         if self.bias is not None:
             x = x + self.bias.value.astype(x.dtype)
         return self.activation(x)
@@ -68,14 +81,12 @@ class Dense(Layer):
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
                 "kernel_constraint": constraints.serialize(self.kernel_constraint),
                 "bias_constraint": constraints.serialize(self.bias_constraint),
-                "quantization_config": None}
+                "quantization_config": None, **({"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha}
+                                                 if self.lora_rank else {})}
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        if config.pop("quantization_config", None) is not None:
-            raise ValueError(f"Dense '{config.get('name')}': quantized layers (quantization_config) are not "
-                             "supported by kerasj.")
         for key in ("kernel_initializer", "bias_initializer"):
             config[key] = initializers.get(config.get(key))
         for key in ("kernel_regularizer", "bias_regularizer"):

@@ -1,7 +1,4 @@
-"""EinsumDense: a dense projection written as an einsum equation (the building block of MultiHeadAttention).
-
-Also holds the LoRA helper shared with Embedding.
-"""
+"""EinsumDense: a dense projection written as an einsum equation (the building block of MultiHeadAttention)."""
 import re
 
 import jax.numpy as jnp
@@ -9,7 +6,7 @@ import jax.numpy as jnp
 from kerasj import activations, constraints, initializers, regularizers
 from kerasj.layers.input_spec import InputSpec
 from kerasj.layers.layer import Layer
-from kerasj.variables import bump_structure_version
+from kerasj.layers.lora import LoRAMixin
 
 
 def _letters(spec):
@@ -99,28 +96,7 @@ def analyze_einsum(equation, bias_axes, input_shape, partial_output_shape, owner
     return kernel_shape, bias_shape, output_shape, input_axes, output_axes
 
 
-def add_lora_weights(layer, base, rank, prefix, regularizer, a_initializer="he_uniform", b_initializer="zeros"):
-    """Create LoRA factors `a` (base.shape[:-1] + (rank,)) and `b` (rank, base.shape[-1]) on `layer` and freeze
-    `base`; the effective weight is `base + (alpha / rank) * a @ b` (b starts at zero, so nothing changes
-    until training). Returns `(a, b)`."""
-    if not isinstance(rank, int) or isinstance(rank, bool) or rank <= 0:
-        raise ValueError(f"{type(layer).__name__} '{layer.name}': lora rank must be a positive integer; "
-                         f"received {rank!r}")
-    a = layer.add_weight(name=f"{prefix}_a", shape=tuple(base.shape[:-1]) + (rank,),
-                         initializer=initializers.get(a_initializer), dtype="float32", regularizer=regularizer)
-    b = layer.add_weight(name=f"{prefix}_b", shape=(rank, base.shape[-1]),
-                         initializer=initializers.get(b_initializer), dtype="float32", regularizer=regularizer)
-    base.trainable = False
-    bump_structure_version()
-    return a, b
-
-
-def lora_weight(base, a, b, alpha, rank, dtype):
-    """The effective LoRA weight `base + (alpha / rank) * a @ b`, in `dtype`."""
-    return (base.value + (alpha / rank) * jnp.matmul(a.value, b.value)).astype(dtype)
-
-
-class EinsumDense(Layer):
+class EinsumDense(LoRAMixin, Layer):
     """A dense layer whose contraction is an einsum equation between the input and a kernel.
 
     Args follow `keras.layers.EinsumDense`: equation ("ab,bc->ac", "...ab,bc->...ac" or "ab...,bc->ac..."),
@@ -162,9 +138,7 @@ class EinsumDense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
-        self.lora_rank = lora_rank
-        self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank
-        self.lora_enabled = False
+        self._init_lora(lora_rank, lora_alpha)
 
     def _kernel_initializer_for(self, input_axes, output_axes):
         """Fans of a multi-axis kernel come from the einsum's contracted and output axes, as in Keras; the
@@ -200,30 +174,10 @@ class EinsumDense(Layer):
     @property
     def kernel(self):
         """The kernel Variable, or with LoRA enabled the effective kernel array."""
-        if not self.built:
-            raise AttributeError(f"EinsumDense '{self.name}': build the layer before reading `kernel`.")
-        if self.lora_enabled:
-            return lora_weight(self._kernel, self.lora_kernel_a, self.lora_kernel_b, self.lora_alpha,
-                               self.lora_rank, self.compute_dtype)
-        return self._kernel
-
-    def enable_lora(self, rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros"):
-        """Freeze the kernel and train a low-rank update `(lora_alpha / rank) * a @ b` instead."""
-        if self.kernel_constraint:
-            raise ValueError(f"EinsumDense '{self.name}': LoRA cannot be combined with a kernel_constraint.")
-        if not self.built:
-            raise ValueError(f"EinsumDense '{self.name}': build the layer before enabling LoRA.")
-        if self.lora_enabled:
-            raise ValueError(f"EinsumDense '{self.name}': LoRA is already enabled.")
-        self.lora_kernel_a, self.lora_kernel_b = add_lora_weights(
-            self, self._kernel, rank, "lora_kernel", self.kernel_regularizer, a_initializer, b_initializer)
-        self.lora_enabled = True
-        self.lora_rank = rank
-        self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+        return self._effective_weight()
 
     def call(self, inputs, training=None):
-        kernel = self.kernel if self.lora_enabled else self._kernel.value
-        x = jnp.einsum(self.equation, inputs, kernel.astype(inputs.dtype))
+        x = jnp.einsum(self.equation, inputs, self._weight_for_call().astype(inputs.dtype))
         if self.bias is not None:
             x = x + self.bias.value.astype(x.dtype)
         return self.activation(x)

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerasj import constraints, initializers, regularizers
-from kerasj.layers.einsum_dense import add_lora_weights, lora_weight
+from kerasj.layers.lora import LoRAMixin
 from kerasj.layers.layer import Layer
 
 
@@ -11,7 +11,7 @@ def _positive_int(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
 
 
-class Embedding(Layer):
+class Embedding(LoRAMixin, Layer):
     """Maps integer indices in `[0, input_dim)` to rows of a trainable `(input_dim, output_dim)` matrix.
 
     Args follow `keras.layers.Embedding`: input_dim (vocabulary size), output_dim, embeddings_initializer
@@ -29,6 +29,8 @@ class Embedding(Layer):
         >>> emb.compute_mask(np.array([[4, 20, 0]]))
         Array([[ True,  True, False]], dtype=bool)
     """
+
+    _lora_weight = "embeddings"
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, weights=None, lora_rank=None, lora_alpha=None,
@@ -51,9 +53,7 @@ class Embedding(Layer):
         self.mask_zero = mask_zero
         self.supports_masking = mask_zero
         self.autocast = False  # indices must never be cast to a float compute dtype
-        self.lora_rank = lora_rank
-        self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank
-        self.lora_enabled = False
+        self._init_lora(lora_rank, lora_alpha)
         if weights is not None:
             self.build()
             if not (isinstance(weights, list) and len(weights) == 1):
@@ -74,34 +74,13 @@ class Embedding(Layer):
     @property
     def embeddings(self):
         """The embeddings Variable, or with LoRA enabled the effective matrix."""
-        if not self.built:
-            raise AttributeError(f"Embedding '{self.name}': build the layer before reading `embeddings`.")
-        if self.lora_enabled:
-            return lora_weight(self._embeddings, self.lora_embeddings_a, self.lora_embeddings_b,
-                               self.lora_alpha, self.lora_rank, self.compute_dtype)
-        return self._embeddings
-
-    def enable_lora(self, rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros"):
-        """Freeze the embeddings and train a low-rank update `(lora_alpha / rank) * a @ b` instead."""
-        if self.embeddings_constraint:
-            raise ValueError(f"Embedding '{self.name}': LoRA cannot be combined with an embeddings_constraint.")
-        if not self.built:
-            raise ValueError(f"Embedding '{self.name}': build the layer before enabling LoRA.")
-        if self.lora_enabled:
-            raise ValueError(f"Embedding '{self.name}': LoRA is already enabled.")
-        self.lora_embeddings_a, self.lora_embeddings_b = add_lora_weights(
-            self, self._embeddings, rank, "lora_embeddings", self.embeddings_regularizer, a_initializer,
-            b_initializer)
-        self.lora_enabled = True
-        self.lora_rank = rank
-        self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+        return self._effective_weight()
 
     def call(self, inputs):
         inputs = jnp.asarray(inputs)
         if inputs.dtype not in (jnp.int32, jnp.int64):
             inputs = inputs.astype("int32")
-        table = self.embeddings if self.lora_enabled else self._embeddings.value
-        return jnp.take(table, inputs, axis=0).astype(self.compute_dtype)
+        return jnp.take(self._weight_for_call(), inputs, axis=0).astype(self.compute_dtype)
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:

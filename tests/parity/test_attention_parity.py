@@ -313,3 +313,44 @@ def test_embedding_attention_model_trains_like_keras():
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
     assert any(not np.allclose(a, b) for a, b in zip(ours.get_weights(), initial))
+
+
+@pytest.mark.parametrize("enable", ["constructor", "enable_lora"])
+def test_dense_lora_matches_keras(enable):
+    def make(lib):
+        if enable == "constructor":
+            return lib.layers.Dense(5, lora_rank=2, **FAST_INIT)
+        layer = lib.layers.Dense(5, **FAST_INIT)
+        layer.build((None, 4))
+        layer.enable_lora(3)
+        return layer
+
+    theirs, ours = make(keras), make(kerasj)
+    x = normal(2, 4)
+    theirs(x)
+    ours(x)
+    mine, ref = weights_by_name(ours), weights_by_name(theirs)
+    assert {k: (v.shape, v.trainable) for k, v in mine.items()} == \
+        {k: (tuple(v.shape), v.trainable) for k, v in ref.items()}
+    for name, var in ref.items():
+        value = normal(*var.shape)
+        var.assign(value)
+        mine[name].assign(value)
+    close(ours(x), theirs(x))
+    close(ours.kernel, theirs.kernel)  # the effective kernel
+    assert_config_matches(ours, theirs)
+    clone = kerasj.layers.Dense.from_config(theirs.get_config())
+    assert clone.lora_rank == theirs.lora_rank and clone.lora_alpha == theirs.lora_alpha
+
+
+def test_dense_lora_alpha_from_the_constructor_scales_the_update():
+    # Keras 3.15's Dense.build re-enables LoRA without the constructor's lora_alpha (it falls back to the rank);
+    # kerasj uses the lora_alpha it was given, as Keras documents (EinsumDense and Embedding do the same in Keras).
+    layer = kerasj.layers.Dense(5, lora_rank=2, lora_alpha=4, **FAST_INIT)
+    layer.build((None, 4))
+    kernel, bias, a, b = normal(4, 5), normal(5), normal(4, 2), normal(2, 5)
+    for var, value in ((layer._kernel, kernel), (layer.bias, bias), (layer.lora_kernel_a, a), (layer.lora_kernel_b, b)):
+        var.assign(value)
+    x = normal(3, 4)
+    close(layer(x), x @ (kernel + 2.0 * a @ b) + bias)
+    assert layer.get_config()["lora_alpha"] == 4
