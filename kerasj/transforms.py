@@ -339,7 +339,16 @@ def function(fn=None, jit_compile=True, **kwargs):
 
     Arrays (numpy or jax) are traced; other arguments (Python numbers, strings, objects) are static, so a new
     value retraces, as with tf.function. `jit_compile=False` runs the function as plain Python.
+
+    tf.function's other options (`input_signature`, `autograph`, `reduce_retracing`, `experimental_*`) have no
+    JAX counterpart and raise a TypeError: JAX compiles once per input shape and dtype, and Python control flow
+    on array values must be written with `ops.cond` / `ops.while_loop` (or `jit_compile=False`).
     """
+    if kwargs:
+        raise TypeError(f"kerasj.function: unsupported arguments {sorted(kwargs)}; only `jit_compile` is accepted "
+                        "(tf.function's input_signature, autograph and reduce_retracing have no JAX counterpart: "
+                        "JAX compiles once per input shape and dtype, and Python control flow on array values "
+                        "needs ops.cond / ops.while_loop, or jit_compile=False).")
     if fn is None:
         return lambda f: Function(f, jit_compile=jit_compile)
     return Function(fn, jit_compile=jit_compile)

@@ -17,6 +17,7 @@ the Variable, so ordinary stateful Keras code can run inside `jax.jit`, `jax.gra
 
 No other module knows how state is traced; they read `v.value` (or pass `v` to jax.numpy) and call `assign`.
 """
+import operator as _op
 import threading
 
 import jax
@@ -333,11 +334,11 @@ class Variable:
     def __repr__(self):
         try:
             shown = np.asarray(self._value)
-        except Exception:
+        except Exception:  # a tracer, or a deleted (donated) buffer
             shown = "<traced>"
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={shown}>"
 
-    __hash__ = object.__hash__
+    __hash__ = object.__hash__  # __eq__ (set below) is elementwise, as in Keras; identity keeps it hashable
 
     def __len__(self):
         return self.shape[0]
@@ -375,8 +376,6 @@ def _binary(op, reflected=False):
     return lambda self, other: op(self.value, _unwrap(other))
 
 
-import operator as _op  # noqa: E402  (kept next to its only use)
-
 for _name, _fn in [("add", _op.add), ("sub", _op.sub), ("mul", _op.mul), ("truediv", _op.truediv),
                    ("floordiv", _op.floordiv), ("mod", _op.mod), ("pow", _op.pow), ("matmul", _op.matmul),
                    ("and", _op.and_), ("or", _op.or_), ("xor", _op.xor)]:
@@ -387,7 +386,6 @@ for _name, _fn in [("lt", _op.lt), ("le", _op.le), ("gt", _op.gt), ("ge", _op.ge
     setattr(Variable, f"__{_name}__", _binary(_fn))
 for _name, _fn in [("neg", _op.neg), ("pos", _op.pos), ("abs", _op.abs), ("invert", _op.invert)]:
     setattr(Variable, f"__{_name}__", (lambda f: lambda self: f(self.value))(_fn))
-Variable.__hash__ = object.__hash__  # __eq__ is elementwise (as in Keras); identity keeps it hashable
 
 # A Variable flattens to its current value, so jax.numpy functions, jax.jit and jax.grad accept it
 # directly; unflattening yields a plain array (grads with respect to a Variable are arrays).

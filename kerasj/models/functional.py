@@ -188,15 +188,3 @@ def init_graph(model, inputs, outputs):
 
 def run_graph(model, inputs, training=None, mask=None):
     return model._graph.run(inputs, _default_call_layer)
-
-
-def output_shapes(model):
-    """Per-layer output shapes recorded in the graph (for summary)."""
-    shapes = {}
-    for layer in model._graph.layers:
-        for node in layer._inbound_nodes:
-            if node.output_tensors:
-                out = [t.shape for t in node.output_tensors]
-                shapes.setdefault(id(layer), out[0] if len(out) == 1 else out)
-    return shapes
-

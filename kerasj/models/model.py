@@ -276,6 +276,8 @@ class Model(Trainer, Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
                 layer_range=None):
-        """Print a table of the model's layers, output shapes and parameter counts."""
+        """Print a table of the model's layers, output shapes and parameter counts (arguments as in Keras:
+        see `kerasj.utils.summary_utils.print_summary`)."""
         from kerasj.utils.summary_utils import print_summary
-        print_summary(self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable)
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)

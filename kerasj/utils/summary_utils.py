@@ -1,4 +1,6 @@
 """`model.summary()`: the familiar Keras table of layers, output shapes and parameter counts."""
+import re
+
 import numpy as np
 
 
@@ -37,22 +39,76 @@ def _rule(widths, left, mid, right, fill):
     return left + mid.join(fill * w for w in widths) + right
 
 
-def print_summary(model, line_length=None, print_fn=None, show_trainable=False):
-    """Print (or pass line by line to `print_fn`) a summary table of `model`."""
-    emit = print_fn or print
-    layers = model.layers
-    widths = [33, 24, 15]
-    if line_length:
-        widths[0] = max(20, line_length - sum(widths[1:]) - 4)
-    header = ["Layer (type)", "Output Shape", "Param #"]
-    aligns = ["l", "l", "r"]
-    lines = [f'Model: "{model.name}"', _rule(widths, "┏", "┳", "┓", "━"),
-             _row(header, widths, "┃", "┃", "┃", aligns), _rule(widths, "┡", "╇", "┩", "━")]
-    rows = []
+def _layers_in_range(layers, layer_range):
+    """The layers from the first whose name matches `layer_range[0]` to the last matching `layer_range[1]`
+    (regular expressions, matched at the start of the name, as in Keras), both included."""
+    if layer_range is None:
+        return list(layers)
+    if not isinstance(layer_range, (list, tuple)) or len(layer_range) != 2 or not all(
+            isinstance(p, str) for p in layer_range):
+        raise ValueError(f"summary: layer_range must be a list or tuple of 2 strings (the first and last layer "
+                         f"names or patterns); received {layer_range!r}")
+    names = [layer.name for layer in layers]
+    starts = [i for i, n in enumerate(names) if re.match(layer_range[0], n)]
+    ends = [i for i, n in enumerate(names) if re.match(layer_range[1], n)]
+    for pattern, found in ((layer_range[0], starts), (layer_range[1], ends)):
+        if not found:
+            raise ValueError(f"summary: layer_range entry {pattern!r} matches no layer name; the layers are "
+                             f"{names}")
+    if starts[0] > ends[-1]:
+        raise ValueError(f"summary: layer_range {list(layer_range)} selects no layers (the first match comes "
+                         "after the last).")
+    return list(layers)[starts[0]:ends[-1] + 1]
+
+
+def _widths(positions, line_length, columns):
+    """Column widths from Keras's `positions`: the right edge of each column, as fractions of `line_length`
+    (all <= 1) or as character positions."""
+    if positions is None:
+        widths = [33, 24, 15] + ([11] if columns == 4 else [])
+        if line_length:
+            widths[0] = max(20, line_length - sum(widths[1:]) - len(widths) - 1)
+        return widths
+    if len(positions) != columns or any(not isinstance(p, (int, float)) or p <= 0 for p in positions) or any(
+            b <= a for a, b in zip(positions, positions[1:])):
+        raise ValueError(f"summary: positions must be {columns} increasing positive numbers (the right edge of "
+                         f"each column); received {positions!r}")
+    if all(p <= 1 for p in positions):
+        positions = [int((line_length or 98) * p) for p in positions]
+    edges = [0] + [int(p) for p in positions]
+    return [max(4, b - a - 1) for a, b in zip(edges, edges[1:])]
+
+
+def _rows(layers, depth, expand_nested, show_trainable):
+    """`(cells, depth)` per layer, with the layers of nested models after their model when `expand_nested`."""
     for layer in layers:
         params = str(layer.count_params()) if layer.built else "0 (unbuilt)"
-        rows.append(_row([f"{layer.name} ({type(layer).__name__})", _output_shape(layer), params],
-                         widths, "│", "│", "│", aligns))
+        cells = [("  " * depth) + f"{layer.name} ({type(layer).__name__})", _output_shape(layer), params]
+        if show_trainable:
+            cells.append("Y" if layer.trainable else "N")
+        yield cells
+        inner = getattr(layer, "layers", None)
+        if expand_nested and inner:
+            yield from _rows(inner, depth + 1, expand_nested, show_trainable)
+
+
+def print_summary(model, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                  show_trainable=False, layer_range=None):
+    """Print (or pass line by line to `print_fn`) a summary table of `model`.
+
+    Args follow `keras.Model.summary`: `line_length` (total width), `positions` (right edge of each column, as
+    fractions of the line or character positions), `expand_nested` (also list the layers of nested models,
+    indented), `show_trainable` (a "Trainable" column), `layer_range` (two layer names or patterns: list only
+    the layers from the first match to the last, inclusive).
+    """
+    emit = print_fn or print
+    layers = _layers_in_range(model.layers, layer_range)
+    header = ["Layer (type)", "Output Shape", "Param #"] + (["Trainable"] if show_trainable else [])
+    widths = _widths(positions, line_length, len(header))
+    aligns = ["l", "l", "r", "l"][:len(header)]
+    lines = [f'Model: "{model.name}"', _rule(widths, "┏", "┳", "┓", "━"),
+             _row(header, widths, "┃", "┃", "┃", aligns), _rule(widths, "┡", "╇", "┩", "━")]
+    rows = [_row(cells, widths, "│", "│", "│", aligns) for cells in _rows(layers, 0, expand_nested, show_trainable)]
     lines.append(("\n" + _rule(widths, "├", "┼", "┤", "─") + "\n").join(rows) if rows else "")
     lines.append(_rule(widths, "└", "┴", "┘", "─"))
     trainable = model.trainable_weights
