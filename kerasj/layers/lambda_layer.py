@@ -28,7 +28,7 @@ import numpy as np
 from kerasj.layers.layer import Layer, is_shape
 from kerasj.saving.serialization_lib import deserialize_value, serialize_value
 from kerasj.saving.object_registration import get_registered_name, get_registered_object
-from kerasj.saving.safe_mode import in_safe_mode
+from kerasj.saving.safe_mode import resolve_explicit_safe_mode
 from kerasj.symbolic import KerasTensor
 
 
@@ -211,7 +211,7 @@ class Lambda(Layer):
         `kerasj.saving.safe_mode.in_safe_mode()`; lambdas load only when that is off."""
         config = dict(config)
         owner = f"Lambda '{config.get('name', 'lambda')}'"
-        safe = in_safe_mode() if safe_mode is None else bool(safe_mode)
+        safe = resolve_explicit_safe_mode(safe_mode)
         config["function"] = deserialize_function(config["function"], owner, custom_objects, safe)
         if isinstance(config.get("output_shape"), dict):
             config["output_shape"] = deserialize_function(config["output_shape"], owner, custom_objects, safe)

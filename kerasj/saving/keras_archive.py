@@ -14,7 +14,8 @@ Loading treats the file as untrusted. Members are read into memory (nothing is e
 member names, `..` or absolute paths, members larger than their stated size or implausibly compressed (zip
 bombs), malformed JSON and wrongly typed configs, and weights of the wrong shape or dtype all raise a ValueError
 that says what is wrong. Nothing is unpickled, no module named in the file is imported, and a saved lambda is
-refused unless `safe_mode=False`.
+refused unless `safe_mode=False`. The weights member may not make kerasj read anything outside it (see
+`kerasj.saving.weights_io`).
 
     >>> model.save("classifier.keras")
     >>> restored = kerasj.models.load_model("classifier.keras")
@@ -191,7 +192,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             (registered ones are found without it).
         compile: compile the loaded model as it was saved (optimizer with its state, loss, metrics), so training
             can continue where it stopped.
-        safe_mode: refuse to run code stored in the file (lambdas). Only turn it off for files you trust.
+        safe_mode: refuse to run code stored in the file (lambdas), in the model's config and its compile
+            config alike. Only an explicit False turns it off (only for files you trust); None keeps the
+            current setting (`kerasj.config.enable_unsafe_deserialization()`, `safe_mode_scope`).
 
     Returns:
         The model, with the saved weights.
@@ -204,8 +207,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         >>> model = kerasj.models.load_model("classifier.keras")
     """
     from kerasj.models.model import Model
+    from kerasj.saving.safe_mode import resolve_safe_mode, safe_mode_scope
     from kerasj.saving.serialization_lib import deserialize_keras_object
     from kerasj.saving.weights_io import read_weights
+    safe = resolve_safe_mode(safe_mode)
     filepath = os.fspath(filepath)
     if filepath.endswith(".weights.h5"):
         raise ValueError(f"load_model: {filepath} holds only weights; build the model and call "
@@ -221,13 +226,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             archive._fail(f"{CONFIG_NAME} must hold a JSON object; it holds a {type(config).__name__}.")
         compile_config = config.get("compile_config")
         model_config = {k: v for k, v in config.items() if k != "compile_config"}
-        model = deserialize_keras_object(model_config, custom_objects=custom_objects, safe_mode=safe_mode)
+        model = deserialize_keras_object(model_config, custom_objects=custom_objects, safe_mode=safe)
         if not isinstance(model, Model):
             archive._fail(f"{CONFIG_NAME} describes a {type(model).__name__}, not a model.")
         if compile and compile_config:
             from kerasj.saving.object_registration import CustomObjectScope
-            from kerasj.saving.safe_mode import safe_mode_scope
-            with CustomObjectScope(custom_objects or {}), safe_mode_scope(bool(safe_mode)):
+            # The compile config (losses, metrics) is read under the same rule as the model's config.
+            with CustomObjectScope(custom_objects or {}), safe_mode_scope(safe):
                 model.compile_from_config(compile_config)
         if not model.built:
             archive._fail("the model in it could not be built from its config (a subclassed model needs a "
@@ -237,8 +242,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             if optimizer is not None and hasattr(optimizer, "build") and not getattr(optimizer, "built", True):
                 # Build the optimizer's slots only if the file has them (a model compiled but never trained
                 # saves an unbuilt optimizer, whose few variables then load as they are).
-                from kerasj.saving.weights_io import _h5py
-                stored = weights.get("optimizer/vars")
+                from kerasj.saving.weights_io import _h5py, reading, resolve
+                with reading(f"{filepath}/{WEIGHTS_NAME}"):
+                    stored = resolve(weights, "optimizer/vars")
                 if isinstance(stored, _h5py().Group) and len(stored) > len(optimizer.variables):
                     optimizer.build(model.trainable_variables)
             read_weights(model, weights, f"{filepath}/{WEIGHTS_NAME}")

@@ -5,6 +5,10 @@ whole process with `enable_unsafe_deserialization()` (also `kerasj.config.enable
 A scope always wins over the process-wide setting while it is open, so `safe_mode_scope(True)` re-enables
 the check even after `enable_unsafe_deserialization()`.
 
+A `safe_mode` argument goes through `resolve_safe_mode` (`load_model`, `deserialize_keras_object`) or
+`resolve_explicit_safe_mode` (`Lambda.from_config`): only an explicit False, the process-wide switch or an
+open scope turns safe mode off.
+
     >>> config = kerasj.layers.Lambda(lambda x: x + 1).get_config()
     >>> kerasj.layers.Lambda.from_config(config)          # ValueError: refuses to rebuild the bytecode
     >>> with safe_mode_scope(False):                     # only for files you trust
@@ -30,6 +34,36 @@ def in_safe_mode():
     if stack:
         return stack[-1]
     return not _unsafe_enabled
+
+
+def _check_flag(safe_mode):
+    if safe_mode is not None and not isinstance(safe_mode, bool):
+        raise ValueError(f"`safe_mode` must be True, False or None (the current setting); received {safe_mode!r}")
+
+
+def resolve_safe_mode(safe_mode):
+    """Whether a load (`load_model`, `deserialize_keras_object`) given the argument `safe_mode` runs in safe
+    mode. As in Keras, an open `safe_mode_scope` or `enable_unsafe_deserialization()` decides when there is
+    one, so that loads nested in another load follow it; otherwise the argument does, and None means safe.
+    Only an explicit False (or those two switches) can turn safe mode off: any other value is refused rather
+    than read as true or false.
+
+        >>> resolve_safe_mode(None), resolve_safe_mode(True), resolve_safe_mode(False)
+        (True, True, False)
+    """
+    _check_flag(safe_mode)
+    stack = _scopes()
+    if stack:
+        return stack[-1]
+    if _unsafe_enabled:
+        return False
+    return safe_mode is not False
+
+
+def resolve_explicit_safe_mode(safe_mode):
+    """`Lambda.from_config`'s rule (Keras's too): an explicit True or False wins, None follows `in_safe_mode()`."""
+    _check_flag(safe_mode)
+    return in_safe_mode() if safe_mode is None else safe_mode
 
 
 @contextlib.contextmanager

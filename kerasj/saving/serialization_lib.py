@@ -19,7 +19,7 @@ import types
 import numpy as np
 
 from kerasj.saving.object_registration import get_registered_name, get_registered_object
-from kerasj.saving.safe_mode import in_safe_mode, safe_mode_scope
+from kerasj.saving.safe_mode import in_safe_mode, resolve_safe_mode, safe_mode_scope
 
 # How deeply configs may nest before loading gives up (a hostile file could nest until recursion fails).
 MAX_DEPTH = 200
@@ -132,15 +132,6 @@ def _public_class_name(obj):
     return type(obj).__name__
 
 
-@contextlib.contextmanager
-def _safe_mode(safe_mode):
-    if safe_mode is None:
-        yield
-    else:
-        with safe_mode_scope(bool(safe_mode)):
-            yield
-
-
 def _expect_dict(value, what):
     if not isinstance(value, dict):
         raise ValueError(f"{what} must be a dict; received {type(value).__name__}: {_short(value)}")
@@ -164,12 +155,13 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
         config: the description: a dict, or a plain value.
         custom_objects: optional `{name: class or function}` for user-defined objects (registered objects and
             `custom_object_scope` work too).
-        safe_mode: refuse to rebuild lambdas from bytecode (default True). None keeps the current setting.
+        safe_mode: refuse to rebuild lambdas from bytecode (default True); only False allows it. None keeps
+            the current setting (see `kerasj.saving.safe_mode.resolve_safe_mode`).
 
     Raises:
         ValueError: the config names an unknown class, or has the wrong structure or types.
     """
-    with _safe_mode(safe_mode):
+    with safe_mode_scope(resolve_safe_mode(safe_mode)):
         return _deserialize(config, custom_objects or {}, 0)
 
 

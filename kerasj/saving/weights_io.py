@@ -13,8 +13,12 @@ attribute, as Keras does. The optimizer's state is included whenever the model h
 `compile`), so training can resume where it stopped.
 
 Writes are atomic (temporary file, fsync, rename). Loading reads plain HDF5 datasets only: nothing is
-unpickled or executed.
+unpickled or executed, and the file may not make kerasj read anything outside it. Every group and dataset
+is reached one hard link at a time (`resolve`), and every dataset is checked before a byte of it is read
+(`check_plain_dataset`): external and soft links, virtual datasets, data stored in external files and
+filters HDF5 would load from a plugin library are refused with a ValueError naming the member.
 """
+import contextlib
 import os
 import warnings
 
@@ -112,9 +116,88 @@ class _Mismatch(ValueError):
     """Why an object's variables cannot be loaded from the file."""
 
 
+class _Refused(ValueError):
+    """The file holds something a weights file may not (a link, or data kept outside it): the whole load is
+    refused, whatever `skip_mismatch` says."""
+
+
+_OUTSIDE = "weights files may not refer outside themselves."
+
+
+def _describe_link(link):
+    h5py = _h5py()
+    if isinstance(link, h5py.ExternalLink):
+        return f"an HDF5 external link to {link.filename}:{link.path}"
+    if isinstance(link, h5py.SoftLink):
+        return f"an HDF5 soft link to {link.path}"
+    return f"an HDF5 link of an unknown kind ({type(link).__name__})"
+
+
+def resolve(group, path, base=""):
+    """The group or dataset at `path` ("layers/dense/vars") under the open h5py `group`, or None if the
+    file has nothing there (or a dataset where a group should be). `base` is where `group` itself lies,
+    for messages.
+
+    The path is walked one link at a time and every link must be a hard link, before what it leads to is
+    opened: `group[path]` would follow a soft link to another member and an external link into another
+    file. Any other link raises _Refused naming the member.
+    """
+    h5py = _h5py()
+    node, where = group, base
+    for name in path.split("/"):
+        where = join_path(where, name)
+        if not isinstance(node, h5py.Group):
+            return None
+        try:
+            link = node.get(name, getlink=True)  # a single name: h5py follows nothing to answer
+        except TypeError:  # h5py's answer for a user-defined link type
+            raise _Refused(f"'{where}' is an HDF5 link of a user-defined type; {_OUTSIDE}") from None
+        if link is None:
+            return None
+        if not isinstance(link, h5py.HardLink):
+            reason = ("weights files may not alias one member to another." if isinstance(link, h5py.SoftLink)
+                      else _OUTSIDE)
+            raise _Refused(f"'{where}' is {_describe_link(link)}; {reason}")
+        node = node[name]
+    return node
+
+
+def check_plain_dataset(dataset, where):
+    """Raise _Refused unless `dataset` is plain data stored in this file: compact, contiguous or chunked,
+    with no external storage and only built-in filters.
+
+    Only the dataset's creation properties are read, never its data or even its shape: for a virtual
+    dataset HDF5 opens the source files just to report the shape, and reading one that maps itself crashes
+    the interpreter.
+    """
+    h5d, h5z = _h5py().h5d, _h5py().h5z
+    dcpl = dataset.id.get_create_plist()
+    layout = dcpl.get_layout()
+    if layout == h5d.VIRTUAL:
+        count = dcpl.get_virtual_count()
+        sources = ", ".join(f"{dcpl.get_virtual_filename(i)}:{dcpl.get_virtual_dsetname(i)}"
+                            for i in range(min(count, 3))) + (", ..." if count > 3 else "")
+        raise _Refused(f"'{where}' is an HDF5 virtual dataset, mapped from {sources}; {_OUTSIDE}")
+    if layout not in (h5d.COMPACT, h5d.CONTIGUOUS, h5d.CHUNKED):
+        raise _Refused(f"'{where}' is an HDF5 dataset of unknown storage layout {layout}; {_OUTSIDE}")
+    count = dcpl.get_external_count()
+    if count:
+        files = [dcpl.get_external(i)[0].decode("utf-8", "replace") for i in range(min(count, 3))]
+        raise _Refused(f"'{where}' is an HDF5 dataset whose data is stored in the external file(s) "
+                       f"{', '.join(files)}{', ...' if count > 3 else ''}; {_OUTSIDE}")
+    # The filters built into HDF5, and LZF, which h5py registers itself. For any other filter HDF5 would search
+    # its plugin path for a shared library to load, which a file must not be able to make it do.
+    builtin = {h5z.FILTER_DEFLATE, h5z.FILTER_SHUFFLE, h5z.FILTER_FLETCHER32, h5z.FILTER_SZIP, h5z.FILTER_NBIT,
+               h5z.FILTER_SCALEOFFSET, h5z.FILTER_LZF}
+    for i in range(dcpl.get_nfilters()):
+        code, _, _, name = dcpl.get_filter(i)
+        if code not in builtin:
+            raise _Refused(f"'{where}' is compressed with the HDF5 filter {code} "
+                           f"({name.decode('utf-8', 'replace')[:40]!r}), which HDF5 would load from a plugin "
+                           f"library; {_OUTSIDE}")
+
+
 def _read_array(dataset, where):
-    if not isinstance(dataset, _h5py().Dataset):
-        raise _Mismatch(f"{where} is not an HDF5 dataset.")
     stored_dtype = dataset.attrs.get("dtype")
     if dataset.dtype.names is not None or dataset.dtype.kind not in ("biuf" if stored_dtype is None else "V"):
         raise _Mismatch(f"{where} has dtype {dataset.dtype}, which is not an array of numbers.")
@@ -141,10 +224,13 @@ def _read_variables(group, variables, where):
                         f"{stored} in '{where}'.")
     pairs = []
     for i, variable in enumerate(variables):
-        if str(i) not in group:
+        dataset = resolve(group, str(i), base=where)
+        if dataset is None:
             raise _Mismatch(f"'{where}' has no dataset '{i}' (for variable '{variable.name}').")
-        dataset = group[str(i)]
-        if isinstance(dataset, _h5py().Dataset) and tuple(dataset.shape) != tuple(variable.shape):
+        if not isinstance(dataset, _h5py().Dataset):
+            raise _Mismatch(f"Dataset '{i}' in '{where}' is not an HDF5 dataset.")
+        check_plain_dataset(dataset, join_path(where, str(i)))
+        if tuple(dataset.shape) != tuple(variable.shape):
             # Checked before reading, so a huge bogus dataset is never loaded into memory.
             raise _Mismatch(f"variable '{variable.name}' has shape {tuple(variable.shape)}, but the file holds "
                             f"shape {tuple(dataset.shape)} (dataset '{i}' in '{where}').")
@@ -193,7 +279,7 @@ def _match_variables(model, h5file):
     pairs, problems, notes = [], [], []
     for path, obj in saveable_entries(model):
         where = join_path(path, "vars")
-        group, variables = h5file.get(where), own_variables(obj)
+        group, variables = resolve(h5file, where), own_variables(obj)
         stored = len(group) if isinstance(group, _h5py().Group) else 0
         if is_optimizer(obj) and stored != len(variables):
             # As in Keras: an optimizer built differently (or not built yet) keeps its state, with a warning.
@@ -207,15 +293,25 @@ def _match_variables(model, h5file):
     return pairs, problems, notes
 
 
-def read_weights(model, h5file, source, skip_mismatch=False):
-    """Load the model's (and optimizer's) variables from the open h5py File `h5file` (named `source` in
-    messages): everything is checked before anything is assigned."""
+@contextlib.contextmanager
+def reading(source):
+    """Within the block, what a hostile or damaged weights file (named `source` in messages) makes the
+    reader raise becomes a ValueError saying so."""
     try:
-        pairs, problems, notes = _match_variables(model, h5file)
+        yield
+    except _Refused as err:
+        raise ValueError(f"load_weights: {source} was refused: {err} Nothing was loaded.") from None
     except H5_READ_ERRORS as err:
         # A damaged file makes h5py raise from deep inside the HDF5 library while the groups are walked.
         raise ValueError(f"load_weights: {source} is damaged or not a weights file; reading it failed with "
                          f"{type(err).__name__}: {err}") from err
+
+
+def read_weights(model, h5file, source, skip_mismatch=False):
+    """Load the model's (and optimizer's) variables from the open h5py File `h5file` (named `source` in
+    messages): everything is checked before anything is assigned."""
+    with reading(source):
+        pairs, problems, notes = _match_variables(model, h5file)
     if problems:
         listing = "\n".join(f"- {p}" for p in problems)
         if not skip_mismatch:

@@ -1,5 +1,10 @@
-"""atomic_write: the destination is either the old file or the complete new one, never a partial write."""
+"""atomic_write: the destination is either the old file or the complete new one, never a partial write, and
+the temporaries of writers that died are cleaned up by the next write, those of live writers left alone."""
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -59,3 +64,93 @@ def test_temporary_names_start_with_the_documented_prefix(tmp_path):
 def test_missing_directory_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="directory .*no_such_dir does not exist"):
         write_text_atomic(tmp_path / "no_such_dir" / "a.json", "{}")
+
+
+# -- leftovers of writers that died --------------------------------------------------------------------------
+
+_KILLED_WRITER = """
+import sys, time
+from kerasj.saving.file_io import atomic_write
+with atomic_write(sys.argv[1]) as tmp:
+    with open(tmp, "wb") as f:
+        f.write(b"half a model" * 100_000)
+        f.flush()
+        print(tmp, flush=True)
+        time.sleep(600)  # killed here, in the middle of the save
+"""
+
+
+def _age(path, seconds):
+    """Make `path` look `seconds` old."""
+    then = time.time() - seconds
+    os.utime(path, (then, then), follow_symlinks=False)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_a_save_removes_what_a_killed_save_left_and_nothing_else(tmp_path):
+    target = tmp_path / "model.keras"
+    writer = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(target)], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "JAX_PLATFORMS": "cpu"})
+    try:
+        leftover = writer.stdout.readline().strip()
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=60)
+        writer.stdout.close()
+    assert writer.returncode == -signal.SIGKILL
+    assert os.path.basename(leftover).startswith(temporary_prefix(target)) and os.path.getsize(leftover) > 10 ** 6
+    assert not target.exists()
+
+    hex16 = "0123456789abcdef"
+    others = {
+        f".other.keras.tmp-{hex16}": "another file's temporary",
+        f"{temporary_prefix(target)}{hex16[:15]}": "too short to be one of ours",
+        f"{temporary_prefix(target)}{hex16}.bak": "a longer name",
+        f"{temporary_prefix(target)}{hex16.upper()}": "not the lowercase hex atomic_write uses",
+        f"{temporary_prefix(target)[1:]}{hex16}": "no leading dot",
+        "model.keras.bak": "unrelated",
+        "notes.txt": "unrelated",
+    }
+    for name, text in others.items():
+        (tmp_path / name).write_text(text)
+        _age(tmp_path / name, 10 * 24 * 3600)
+    live = tmp_path / f"{temporary_prefix(target)}{'f' * 16}"  # another writer, busy right now: recent
+    live.write_text("being written")
+    folder = tmp_path / f"{temporary_prefix(target)}{'e' * 16}"  # a directory by that name is not ours to remove
+    folder.mkdir()
+    _age(folder, 10 * 24 * 3600)
+    _age(leftover, 2 * file_io.STALE_TEMPORARY_SECONDS)  # the killed save happened a while ago
+
+    write_text_atomic(target, "new")
+    assert target.read_text() == "new"
+    assert not os.path.exists(leftover)
+    assert sorted(os.listdir(tmp_path)) == sorted(list(others) + [target.name, live.name, folder.name])
+
+
+def test_a_recent_temporary_is_left_to_its_writer(tmp_path):
+    target = tmp_path / "w.weights.h5"
+    recent = tmp_path / f"{temporary_prefix(target)}{'a' * 16}"
+    recent.write_text("another process is writing this")
+    _age(recent, file_io.STALE_TEMPORARY_SECONDS / 2)
+    with atomic_write(target) as tmp:
+        open(tmp, "w").close()
+        assert recent.exists()  # its writer may still rename it into place
+    write_text_atomic(target, "again")
+    assert recent.read_text() == "another process is writing this"
+
+
+def test_a_leftover_that_cannot_be_removed_does_not_stop_the_save(tmp_path, monkeypatch):
+    target = tmp_path / "a.json"
+    stale = tmp_path / f"{temporary_prefix(target)}{'b' * 16}"
+    stale.write_text("old")
+    _age(stale, 2 * file_io.STALE_TEMPORARY_SECONDS)
+    real_remove = os.remove
+
+    def refuse(path, *args, **kwargs):
+        if os.path.basename(path) == stale.name:
+            raise PermissionError(f"cannot remove {path}")
+        return real_remove(path, *args, **kwargs)
+
+    monkeypatch.setattr(file_io.os, "remove", refuse)
+    write_text_atomic(target, "{}")
+    assert target.read_text() == "{}" and stale.exists()

@@ -247,5 +247,7 @@ def test_lambdas_need_safe_mode_off():
     assert deserialize(record, safe_mode=False)(2) == 6
     with safe_mode_scope(False):
         assert deserialize(record, safe_mode=None)(2) == 6  # None keeps the scope's setting
+        assert deserialize(record)(2) == 6  # the default safe_mode=True follows the scope too, as in Keras
+    with safe_mode_scope(True):
         with pytest.raises(ValueError, match="safe mode"):
-            deserialize(record)  # an explicit safe_mode=True (the default) wins over the scope
+            deserialize(record, safe_mode=None)
