@@ -292,7 +292,8 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     """Categorical cross-entropy for integer class labels of shape `y_pred.shape[:-1]` (or with a trailing
-    axis of size 1). Labels equal to `ignore_class` contribute 0.
+    axis of size 1). Labels equal to `ignore_class` contribute 0. A label outside `[0, classes)` also gives
+    0 here, silently, as in Keras 3; `fit` and `evaluate` on arrays check the labels first and raise.
 
     >>> sparse_categorical_crossentropy([1], [[0.2, 0.8]])   # [-log(0.8)]
     """
@@ -633,7 +634,8 @@ class CategoricalCrossentropy(_BuiltinLoss):
 
 class SparseCategoricalCrossentropy(_BuiltinLoss):
     """Cross-entropy for integer labels. With `ignore_class`, those labels are left out of the loss, and
-    mean reductions average over the remaining entries only.
+    mean reductions average over the remaining entries only. `fit` and `evaluate` on in-memory arrays raise
+    on a label outside `[0, classes)` before training (Keras 3 is silent: the sample adds 0 to the loss).
 
     >>> kerasj.losses.SparseCategoricalCrossentropy()([1], [[0.2, 0.8]])   # -log(0.8)
     >>> logits = [[0.0, 2.0], [1.0, 1.0]]

@@ -3,7 +3,10 @@
 Both match losses and metrics to model outputs the way Keras does: a single entry applies to a single
 output (or, for losses, to every output), lists go by position, dicts by output name.
 """
+import functools
+
 import jax
+import jax.numpy as jnp
 
 from kerasj import losses as losses_module
 from kerasj import metrics as metrics_module
@@ -23,10 +26,11 @@ def _match_to_outputs(spec, output_names, what):
             raise ValueError(f"compile: {what} has keys {unknown} that match no model output; the outputs are "
                              f"named {output_names}.")
         return [spec.get(name) for name in output_names]
-    if isinstance(spec, (list, tuple)) and n > 1:
+    if isinstance(spec, (list, tuple)):
         if len(spec) != n:
-            raise ValueError(f"compile: {what} is a list of {len(spec)} entries but the model has {n} outputs "
-                             f"{output_names}.")
+            raise ValueError(f"compile: `{what}` is a list of {len(spec)} items, but the model has {n} "
+                             f"output{'s' if n != 1 else ''} {output_names}: give one per output (a list in "
+                             "output order, or a dict keyed by output name).")
         return list(spec)
     return [spec] * n
 
@@ -38,6 +42,22 @@ def _as_loss(identifier):
     if isinstance(fn, losses_module.Loss):
         return fn
     return losses_module.LossFunctionWrapper(fn, name=getattr(fn, "__name__", None))
+
+
+def _sparse_label_settings(fn):
+    """`(axis, ignore_class)` when `fn` is a sparse categorical cross-entropy (class, name or function)."""
+    if isinstance(fn, losses_module.LossFunctionWrapper) and fn.fn is losses_module.sparse_categorical_crossentropy:
+        return fn._fn_kwargs.get("axis", -1), fn._fn_kwargs.get("ignore_class")
+    return None
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _label_range(labels, ignore_class):
+    """Smallest and largest label as the loss reads them (cast to int32), `ignore_class` counting as 0."""
+    labels = labels.astype(jnp.int32)
+    if ignore_class is not None:
+        labels = jnp.where(labels == ignore_class, 0, labels)
+    return jnp.min(labels), jnp.max(labels)
 
 
 class CompileLoss:
@@ -58,16 +78,46 @@ class CompileLoss:
         elif isinstance(self.loss_weights, dict):
             self.weights = [self.loss_weights.get(name, 1.0) for name in output_names]
         elif isinstance(self.loss_weights, (list, tuple)):
-            if len(self.loss_weights) != len(entries):
-                raise ValueError(f"compile: loss_weights has {len(self.loss_weights)} entries but the model has "
-                                 f"{len(entries)} outputs.")
-            self.weights = list(self.loss_weights)
+            self.weights = _match_to_outputs(self.loss_weights, output_names, "loss_weights")
         else:
             self.weights = [float(self.loss_weights)] * len(entries)
+        self.output_names = list(output_names)
         if len(entries) > 1:
             self.trackers = [None if fn is None else metrics_module.Mean(name=f"{name}_loss")
                              for fn, name in zip(self.fns, output_names)]
         self.built = True
+
+    def check_sparse_labels(self, where, y_true, y_pred_struct):
+        """Raise if an output trained with sparse categorical cross-entropy gets a label outside
+        `[0, classes)` (labels equal to the loss's `ignore_class` are fine). One min/max reduction per such
+        output, so it runs once per `fit`/`evaluate` call, not per step.
+
+        Keras 3 is silent here: an out-of-range label one-hot encodes to a row of zeros, so the sample adds
+        0 to the loss and nothing to the gradient while still counting in the mean.
+
+        >>> model.fit(x, np.array([0, 1, 7]))   # 3-class output: ValueError naming the loss, 3 and 7
+        """
+        ys, ps = _flatten_outputs(y_true), _flatten_outputs(y_pred_struct)
+        if len(ys) != len(ps):
+            return  # reported, with the counts, when the step is prepared
+        for name, fn, labels, pred in zip(self.output_names, self.fns, ys, ps):
+            settings = _sparse_label_settings(fn)
+            if settings is None:
+                continue
+            axis, ignore_class = settings
+            class_axis = axis % len(pred.shape)
+            classes = pred.shape[class_axis]
+            per_row = tuple(pred.shape[1:class_axis]) + tuple(pred.shape[class_axis + 1:])
+            if tuple(labels.shape[1:]) not in (per_row, per_row + (1,)):
+                continue  # the loss reports the shape mismatch itself
+            low, high = (int(v) for v in jax.device_get(_label_range(labels, ignore_class)))
+            bad = [v for v in dict.fromkeys((low, high)) if not 0 <= v < classes]
+            if bad:
+                ignored = f" (or ignore_class={ignore_class})" if ignore_class is not None else ""
+                raise ValueError(
+                    f"{where}: labels out of range for loss '{fn.name}' on output '{name}': the output has "
+                    f"{classes} classes, so labels must be integers in [0, {classes - 1}]{ignored}; received "
+                    f"label{'s' if len(bad) > 1 else ''} {', '.join(map(str, bad))}.")
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         ys = _flatten_outputs(y_true)

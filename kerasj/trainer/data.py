@@ -5,6 +5,8 @@ on the device by integer indices, so a whole epoch can run as one compiled call 
 step. The host only draws the epoch's permutation.
 """
 import math
+import reprlib
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -107,6 +109,21 @@ class ArrayData:
         return pack_x_y_sample_weight(self.x, self.y, self.sample_weight)
 
 
+def warn_unknown_input_keys(x, graph):
+    """Warn when an input dict has keys that no Input of the functional model `graph` reads: they are
+    ignored, which usually means a misspelt name. Keras 3 warns too (that the input structure does not match).
+
+    >>> model.predict({"a": xa, "b": xb, "typo": xc})   # UserWarning naming ['typo'] and the Input names
+    """
+    if graph is None or not isinstance(x, dict):
+        return
+    expected = list(graph.inputs) if isinstance(graph.inputs, dict) else graph.input_names()
+    unknown = [k for k in x if k not in expected]
+    if unknown:
+        warnings.warn(f"The input dict has key(s) {unknown} that match no model input; they are ignored. The "
+                      f"model's inputs are named {expected}; received keys {list(x)}.", stacklevel=4)
+
+
 def _to_numpy(x):
     """A batch leaf from any library (tf/torch tensors, jax or numpy arrays) as a numpy array."""
     if isinstance(x, (np.ndarray, jax.Array)):
@@ -116,11 +133,30 @@ def _to_numpy(x):
     return np.asarray(x)
 
 
-def standardize_batch(batch):
-    """A user batch as `(x, y, sample_weight)` with numpy/jax leaves."""
-    x, y, sw = unpack_x_y_sample_weight(batch)
+def standardize_batch(batch, index):
+    """A user batch as `(x, y, sample_weight)` with numpy/jax leaves. A batch that is not numeric arrays
+    raises a TypeError naming `index` (its position in the epoch) and what it holds, before it reaches the
+    model (where it would fail as an IndexError or a JAX tracing error)."""
+    try:
+        x, y, sw = unpack_x_y_sample_weight(batch)
+    except ValueError as e:
+        raise TypeError(_bad_batch(index, batch, str(e))) from None
+    if x is None:
+        raise TypeError(_bad_batch(index, batch, "it has no inputs (x is None)"))
     convert = lambda t: None if t is None else jax.tree_util.tree_map(_to_numpy, standardize_input(t))
-    return convert(x), convert(y), convert(sw)
+    out = convert(x), convert(y), convert(sw)
+    for name, part in zip(("x", "y", "sample_weight"), out):
+        for leaf in jax.tree_util.tree_leaves(part):
+            if leaf.dtype.kind not in "biuf" or leaf.ndim == 0:
+                what = f"an array of dtype {leaf.dtype}" if leaf.dtype.kind not in "biuf" else "a scalar"
+                raise TypeError(_bad_batch(index, batch, f"its {name} holds {what}"))
+    return out
+
+
+def _bad_batch(index, batch, detail):
+    return (f"Invalid batch {index} of the epoch (counting from 0) from the generator or dataset: expected x, "
+            f"(x, y) or (x, y, sample_weight) of numeric arrays with a batch dimension, but {detail}. Received "
+            f"{type(batch).__name__}: {reprlib.repr(batch)}")
 
 
 class IterableData:
@@ -151,7 +187,7 @@ class IterableData:
         if self._peeked is None:
             self._iterator = self._next_iterator()
             try:
-                self._peeked = standardize_batch(next(self._iterator))
+                self._peeked = standardize_batch(next(self._iterator), index=0)
             except StopIteration:
                 raise ValueError("The data is empty: the generator or dataset yielded no batch.") from None
         return self._peeked
@@ -174,7 +210,7 @@ class IterableData:
                 batch = next(iterator)
             except StopIteration:
                 break
-            yield standardize_batch(batch)
+            yield standardize_batch(batch, index=count)
             count += 1
         if self._is_pydataset:
             self.source.on_epoch_end()
@@ -216,16 +252,38 @@ def split_arrays(x, y, sample_weight, validation_split):
 
 
 def class_weight_to_sample_weight(y, class_weight, sample_weight=None):
-    """Per-sample weights from a `{class_index: weight}` dict (labels sparse or one-hot)."""
+    """Per-sample weights from a `{class_index: weight}` dict. Sparse labels are used as they are, one-hot
+    targets through their argmax (as in Keras).
+
+    Every label in `y` needs an entry: a class missing from `class_weight`, or a negative label such as an
+    `ignore_class` of -1, raises instead of silently getting weight 1 (Keras 3 does that, quietly leaving the
+    missing classes unweighted). Give an ignored label its own entry, e.g. `{-1: 0.0}`.
+
+    >>> class_weight_to_sample_weight(np.array([0, 1, 1]), {0: 1.0, 1: 3.0})   # [1., 3., 3.]
+    """
     if isinstance(y, (list, tuple, dict)):
         raise ValueError("class_weight is only supported for models with a single output.")
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"class_weight must be a dict mapping class indices to weights; received "
+                        f"{type(class_weight).__name__}.")
     y = np.asarray(y)
     labels = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(y.shape[0], -1)[:, 0]
     labels = np.round(labels).astype(int)
-    table = np.ones(int(max(max(class_weight), labels.max())) + 1, dtype=np.float32)
-    for cls, weight in class_weight.items():
-        table[int(cls)] = weight
-    weights = table[labels]
+    keys = np.array(sorted(int(k) for k in class_weight), dtype=int)
+    values = np.array([class_weight[k] for k in sorted(class_weight, key=int)], dtype=np.float32)
+    slot = np.minimum(np.searchsorted(keys, labels), max(len(keys) - 1, 0))
+    known = keys[slot] == labels if len(keys) else np.zeros(labels.shape, bool)
+    if not known.all():
+        missing = sorted(int(v) for v in np.unique(labels[~known]))
+        negative = [v for v in missing if v < 0]
+        hint = (f" y holds the negative label(s) {negative}, which are not class indices; if they mark ignored "
+                f"samples, give them a weight, e.g. {{{negative[0]}: 0.0}}." if negative else "")
+        if not negative:
+            hint = (f" Give every class a weight (Keras 3 silently uses 1.0 for missing ones), e.g. "
+                    f"{{{missing[0]}: 1.0}}.")
+        raise ValueError(f"class_weight has no weight for the class(es) {missing} found in y; it has weights "
+                         f"for {keys.tolist()}.{hint}")
+    weights = values[slot]
     if sample_weight is not None:
         weights = weights * np.asarray(sample_weight, dtype=np.float32)
     return weights

@@ -81,6 +81,9 @@ class Trainer:
             weighted_metrics: metrics that use `sample_weight`/`class_weight`.
             run_eagerly: run steps op by op without jit, for debugging.
             steps_per_execution: steps per compiled call when callbacks need per-batch hooks.
+            jit_compile: "auto" or True compile the steps with jax.jit; False is the same as run_eagerly=True.
+            auto_scale_loss: as in Keras, wraps the optimizer for loss scaling only under a "mixed_float16"
+                dtype policy; kerasj has no float16 policy yet, so it has no effect, but it must be a bool.
         """
         from kerasj import losses as losses_module
         from kerasj import metrics as metrics_module
@@ -93,6 +96,10 @@ class Trainer:
             for ident in jax.tree_util.tree_leaves(spec, is_leaf=lambda s: not isinstance(s, (list, tuple, dict))):
                 if isinstance(ident, str) and ident.lower() not in ("accuracy", "acc"):
                     metrics_module.get(ident)
+        if not isinstance(auto_scale_loss, bool):
+            raise ValueError(f"compile: auto_scale_loss must be True or False; received {auto_scale_loss!r}")
+        if jit_compile not in ("auto", True, False):
+            raise ValueError(f"compile: jit_compile must be 'auto', True or False; received {jit_compile!r}")
         if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
             raise ValueError(f"compile: steps_per_execution must be a positive int; received {steps_per_execution!r}")
         self._compile_args = dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
@@ -311,6 +318,8 @@ class Trainer:
         if not self.built:
             self.build_from_spec(x)
         if key not in self._checked_signatures:
+            data_utils.warn_unknown_input_keys(x, getattr(self, "_graph", None))
+
             def forward(x):
                 with StateScope():
                     out = self(x, training=False)
@@ -380,6 +389,9 @@ class Trainer:
             arrays = data_utils.ArrayData(x, y, sample_weight)
             if arrays.num_samples == 0:
                 raise ValueError(f"{where}: the data is empty (0 samples).")
+            if arrays.y is not None and self._compile_loss is not None:  # sparse labels vs. the output shapes
+                self._prepare(_struct(arrays.batch()), training=False)
+                self._compile_loss.check_sparse_labels(where, arrays.y, self._y_pred_struct)
             arrays.batch_size = 32 if batch_size is None else int(batch_size)
             arrays.steps = steps
             return arrays
@@ -600,6 +612,10 @@ class Trainer:
                  callbacks=None, return_dict=False, **kwargs):
         """Loss and metrics on the given data: a scalar, a list (loss first), or a dict with return_dict=True."""
         from kerasj.callbacks import CallbackList
+        if kwargs:  # Keras accepts only its private `_use_cached_eval_dataset` here
+            kwargs.pop("_use_cached_eval_dataset", None)
+            if kwargs:
+                raise ValueError(f"evaluate: arguments not recognized: {sorted(kwargs)}")
         self._assert_compiled("evaluation (evaluate)")
         source = self._make_source("evaluate", x, y, sample_weight, batch_size, steps)
         self._prepare(self._first_batch_struct(source), training=False)
