@@ -1,8 +1,8 @@
-"""Turning user data into batches.
+"""Helpers for user data: unpacking and standardizing batches, class weights, validation splits, and the
+index plans that cut an epoch of in-memory arrays into compiled calls (used by `kerasj.trainer.sources`).
 
-In-memory arrays (numpy, jax, lists/dicts of them) are validated, moved to the device once, and batched
-on the device by integer indices, so a whole epoch can run as one compiled call without Python work per
-step. The host only draws the epoch's permutation.
+In-memory arrays are batched on the device by integer indices, so a whole epoch can run as one compiled call
+without Python work per step; the host only draws the epoch's permutation (`epoch_index_plan`).
 """
 import math
 import reprlib
@@ -70,7 +70,8 @@ def is_array_data(x):
     return bool(leaves) and all(_is_array_like(l) for l in leaves)
 
 
-def _to_device(x, what):
+def to_device(x, what):
+    """`x` as a device array of a numeric dtype (floats in floatx), with a batch dimension."""
     arr = x if isinstance(x, jax.Array) else np.asarray(x)
     kind = arr.dtype.kind
     if kind not in "biuf":
@@ -81,32 +82,6 @@ def _to_device(x, what):
     if arr.ndim == 0:
         raise ValueError(f"{what} must have a batch dimension; received a scalar.")
     return jnp.asarray(arr)
-
-
-class ArrayData:
-    """Validated in-memory `(x, y, sample_weight)` on the device."""
-
-    def __init__(self, x, y=None, sample_weight=None):
-        if x is None:
-            raise ValueError("No input data: `x` is None.")
-        self.x = jax.tree_util.tree_map(lambda a: _to_device(a, "x"), x)
-        self.y = None if y is None else jax.tree_util.tree_map(lambda a: _to_device(a, "y"), y)
-        self.sample_weight = (None if sample_weight is None else
-                              jax.tree_util.tree_map(lambda a: _to_device(a, "sample_weight"), sample_weight))
-        sizes = {}
-        for name, tree in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)):
-            for leaf in jax.tree_util.tree_leaves(tree):
-                sizes.setdefault(name, set()).add(int(leaf.shape[0]))
-        all_sizes = set().union(*sizes.values())
-        if len(all_sizes) != 1:
-            detail = ", ".join(f"{k} sizes: {sorted(v)}" for k, v in sizes.items())
-            raise ValueError(f"Data cardinality is ambiguous: x, y and sample_weight must all have the same "
-                             f"number of samples (first dimension). Received {detail}.")
-        self.num_samples = all_sizes.pop()
-
-    def batch(self):
-        """The whole dataset as a (x, y, sample_weight) tuple."""
-        return pack_x_y_sample_weight(self.x, self.y, self.sample_weight)
 
 
 def warn_unknown_input_keys(x, graph):
@@ -157,63 +132,6 @@ def _bad_batch(index, batch, detail):
     return (f"Invalid batch {index} of the epoch (counting from 0) from the generator or dataset: expected x, "
             f"(x, y) or (x, y, sample_weight) of numeric arrays with a batch dimension, but {detail}. Received "
             f"{type(batch).__name__}: {reprlib.repr(batch)}")
-
-
-class IterableData:
-    """Batches from a Python generator, a `kerasj.utils.PyDataset`, or any iterable of batches (tf.data,
-    grain, a torch DataLoader, a list of tuples): consumed by duck typing, never imported.
-
-    `steps` limits the batches per epoch; a one-shot generator then continues where it stopped, as in Keras.
-    """
-
-    def __init__(self, source, steps=None):
-        self.source = source
-        self.steps = steps
-        self._is_pydataset = hasattr(source, "__getitem__") and hasattr(source, "__len__") and hasattr(
-            source, "on_epoch_end")
-        self._one_shot = iter(source) is source if not self._is_pydataset else False
-        self._iterator = None
-        self._peeked = None
-
-    def _next_iterator(self):
-        if self._is_pydataset:
-            return (self.source[i] for i in range(len(self.source)))
-        if self._one_shot:
-            return self.source
-        return iter(self.source)
-
-    def peek(self):
-        """The first batch (kept, and returned again by the first epoch)."""
-        if self._peeked is None:
-            self._iterator = self._next_iterator()
-            try:
-                self._peeked = standardize_batch(next(self._iterator), index=0)
-            except StopIteration:
-                raise ValueError("The data is empty: the generator or dataset yielded no batch.") from None
-        return self._peeked
-
-    def epoch(self):
-        """Yield the `(x, y, sample_weight)` batches of one epoch."""
-        if self._peeked is not None:
-            first, iterator = self._peeked, self._iterator
-            self._peeked = None
-        else:
-            first, iterator = None, (self._iterator if (self._one_shot and self.steps) else None)
-            iterator = iterator or self._next_iterator()
-        self._iterator = iterator
-        count = 0
-        if first is not None:
-            yield first
-            count += 1
-        while self.steps is None or count < self.steps:
-            try:
-                batch = next(iterator)
-            except StopIteration:
-                break
-            yield standardize_batch(batch, index=count)
-            count += 1
-        if self._is_pydataset:
-            self.source.on_epoch_end()
 
 
 def stack_batches(batches):

@@ -10,14 +10,20 @@ call over device-resident data, so small models pay no Python cost per batch.
 """
 import functools
 import inspect
-import math
+import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kerasj import config, optimizers
+from kerasj import losses as losses_module
+from kerasj import metrics as metrics_module
+from kerasj.trainer import compile_config
 from kerasj.trainer import data as data_utils
 from kerasj.trainer.compile_utils import CompileLoss, CompileMetrics
+from kerasj.trainer.sources import ArraySource, make_source
+from kerasj.trainer.stateless import run_stateless_step
 from kerasj.trainer.steps import StepProgram
 from kerasj.transforms import value_and_grad
 from kerasj.variables import StateScope
@@ -45,10 +51,6 @@ def _to_python(logs):
 
 def _to_numpy_tree(tree):
     return jax.tree_util.tree_map(np.asarray, tree)
-
-
-def _struct(tree):
-    return jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(tuple(a.shape), a.dtype), tree)
 
 
 class Trainer:
@@ -85,9 +87,6 @@ class Trainer:
             auto_scale_loss: as in Keras, wraps the optimizer for loss scaling only under a "mixed_float16"
                 dtype policy; kerasj has no float16 policy yet, so it has no effect, but it must be a bool.
         """
-        from kerasj import losses as losses_module
-        from kerasj import metrics as metrics_module
-        from kerasj import optimizers
         self.optimizer = optimizers.get(optimizer)
         for spec in jax.tree_util.tree_leaves(loss, is_leaf=lambda s: not isinstance(s, (list, tuple, dict))):
             if spec is not None:
@@ -120,33 +119,11 @@ class Trainer:
     def get_compile_config(self):
         """The arguments of `compile` in Keras 3's saved form (None if the model was never compiled), so a
         loaded model can be compiled the same way and continue training."""
-        args = getattr(self, "_compile_args", None)
-        if not getattr(self, "compiled", False) or args is None:
-            return None
-        from kerasj.saving.serialization_lib import serialize_keras_object
-        jit_compile = args["jit_compile"]
-        return {"optimizer": serialize_keras_object(self.optimizer),
-                "loss": serialize_keras_object(args["loss"]),
-                "loss_weights": serialize_keras_object(args["loss_weights"]),
-                "metrics": serialize_keras_object(args["metrics"]),
-                "weighted_metrics": serialize_keras_object(args["weighted_metrics"]),
-                "run_eagerly": bool(args["run_eagerly"]),
-                "steps_per_execution": args["steps_per_execution"],
-                "jit_compile": True if jit_compile == "auto" else bool(jit_compile)}
+        return compile_config.get_compile_config(self)
 
     def compile_from_config(self, config):
         """Compile from `get_compile_config()` output (also Keras 3's)."""
-        from kerasj.saving.serialization_lib import _expect_dict, deserialize_keras_object
-        _expect_dict(config, "compile_config")
-        known = {"optimizer", "loss", "loss_weights", "metrics", "weighted_metrics", "run_eagerly",
-                 "steps_per_execution", "jit_compile"}
-        args = {k: deserialize_keras_object(v, safe_mode=None) for k, v in config.items() if k in known}
-        if "optimizer" in args and isinstance(args["optimizer"], dict):
-            raise ValueError(f"compile_config: cannot rebuild the optimizer from {args['optimizer']!r}")
-        steps = args.get("steps_per_execution", 1)
-        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-            raise ValueError(f"compile_config: steps_per_execution must be a positive int; received {steps!r}")
-        self.compile(**args)
+        compile_config.compile_from_config(self, config)
 
     @property
     def run_eagerly(self):
@@ -161,7 +138,6 @@ class Trainer:
     @property
     def metrics(self):
         """The loss tracker, the compiled metrics, and Metric objects held as attributes."""
-        from kerasj import metrics as metrics_module
         out = []
         if self._loss_tracker is not None:
             out.append(self._loss_tracker)
@@ -216,7 +192,6 @@ class Trainer:
     # -- the stateful steps (override these) -------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss plus every loss added with `add_loss` / weight regularizers."""
-        from kerasj import config
         losses = []
         if self._compile_loss is not None:
             if not self._compile_loss.built:
@@ -270,30 +245,6 @@ class Trainer:
         """The model's outputs on a batch, in inference mode."""
         x, _, _ = data_utils.unpack_x_y_sample_weight(data)
         return self(x, training=False)
-
-    def _stateless_step(self, kind, step, data):
-        """Run a Keras-3-style `*_step(self, state, data)` from the stateful step machinery: the state
-        tuple is read from the Variables (traced values inside a compiled step) and the returned state is
-        assigned back."""
-        groups = [self.trainable_variables, self.non_trainable_variables]
-        if kind == "train":
-            groups.append(list(self.optimizer.variables))
-        if kind != "predict":
-            groups.append(self._metric_variables())
-        state = tuple([v.value for v in group] for group in groups)
-        if kind == "predict":
-            outputs, non_trainable = step(state, data)
-            for v, value in zip(groups[1], non_trainable):
-                v.assign(value)
-            return outputs
-        logs, new_state = step(state, data)
-        for group, values in zip(groups, new_state):
-            if len(values) != len(group):
-                raise ValueError(f"{kind}_step(state, data) returned {len(values)} values for a state group of "
-                                 f"{len(group)} variables.")
-            for v, value in zip(group, values):
-                v.assign(value)
-        return logs
 
     # -- preparation ---------------------------------------------------------------------------------
     def _output_names(self):
@@ -363,7 +314,7 @@ class Trainer:
         if program is None or program.key != key:
             step = {"train": self.train_step, "test": self.test_step, "predict": self.predict_step}[kind]
             if _takes_state(step):
-                step = functools.partial(self._stateless_step, kind, step)
+                step = functools.partial(run_stateless_step, self, kind, step)
             program = StepProgram(state_vars, step, stack_outputs=kind == "predict",
                                   jit=not self._run_eagerly, cleanup=self._clear_losses,
                                   reset_fn=None if kind == "predict" else self.reset_metrics,
@@ -373,92 +324,14 @@ class Trainer:
         return program
 
     # -- data ----------------------------------------------------------------------------------------
-    def _make_source(self, where, x, y=None, sample_weight=None, batch_size=None, steps=None, class_weight=None):
-        """Validate user data and wrap it: in-memory arrays become device-resident ArrayData; generators,
-        PyDatasets and other iterables of batches become IterableData."""
-        x, y = data_utils.standardize_input(x), data_utils.standardize_input(y)
-        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
-            raise ValueError(f"{where}: batch_size must be a positive int; received {batch_size!r}")
-        if steps is not None and (not isinstance(steps, (int, np.integer)) or steps < 1):
-            raise ValueError(f"{where}: steps must be a positive int or None; received {steps!r}")
-        if data_utils.is_array_data(x) and x is not None:
-            if not data_utils.is_array_data(y) or not data_utils.is_array_data(sample_weight):
-                raise TypeError(f"{where}: when x is an array, y and sample_weight must be arrays too.")
-            if class_weight is not None:
-                sample_weight = data_utils.class_weight_to_sample_weight(y, class_weight, sample_weight)
-            arrays = data_utils.ArrayData(x, y, sample_weight)
-            if arrays.num_samples == 0:
-                raise ValueError(f"{where}: the data is empty (0 samples).")
-            if arrays.y is not None and self._compile_loss is not None:  # sparse labels vs. the output shapes
-                self._prepare(_struct(arrays.batch()), training=False)
-                self._compile_loss.check_sparse_labels(where, arrays.y, self._y_pred_struct)
-            arrays.batch_size = 32 if batch_size is None else int(batch_size)
-            arrays.steps = steps
-            return arrays
-        if x is None:
-            raise ValueError(f"{where}: no input data (x is None).")
-        if isinstance(x, (str, bytes)) or not (hasattr(x, "__iter__") or hasattr(x, "__getitem__")):
-            raise TypeError(f"{where}: x must be arrays, a generator, a kerasj.utils.PyDataset or an iterable of "
-                            f"batches; received {type(x).__name__}.")
-        if y is not None or sample_weight is not None:
-            raise ValueError(f"{where}: when x is a generator or dataset it yields the targets itself; do not "
-                             "pass y or sample_weight.")
-        if batch_size is not None:
-            raise ValueError(f"{where}: do not pass batch_size when x is a generator or dataset (its batches "
-                             "already have a size).")
-        if class_weight is not None:
-            raise ValueError(f"{where}: class_weight is supported for array data only.")
-        return data_utils.IterableData(x, steps=steps)
-
-    def _first_batch_struct(self, source):
-        if isinstance(source, data_utils.ArrayData):
-            return _struct(source.batch())
-        return _struct(source.peek())
-
-    def _num_steps(self, source):
-        if isinstance(source, data_utils.ArrayData):
-            full = math.ceil(source.num_samples / source.batch_size)
-            return min(full, source.steps) if source.steps else full
-        if source.steps:
-            return source.steps
-        try:
-            return len(source.source)
-        except TypeError:
-            return None
-
-    def _dispatches(self, source, shuffle, chunk):
-        """One epoch as compiled calls: yields `(data, indices[K, B], n_valid)`."""
-        if isinstance(source, data_utils.ArrayData):
-            chunks, rest = data_utils.epoch_index_plan(source.num_samples, source.batch_size, shuffle, chunk)
-            plan = chunks + ([(rest, 1)] if rest is not None else [])
-            data, taken = source.batch(), 0
-            for indices, n_valid in plan:
-                if source.steps is not None:
-                    if taken >= source.steps:
-                        break
-                    n_valid = min(n_valid, source.steps - taken)
-                taken += n_valid
-                yield data, indices, n_valid
-            return
-        pending, signature = [], None
-        for batch in source.epoch():
-            sig = data_utils.batch_signature(batch)
-            if pending and sig != signature:
-                yield self._stacked(pending)
-                pending = []
-            pending.append(batch)
-            signature = sig
-            if len(pending) == chunk:  # dispatch now: a later failing batch must not lose this one
-                yield self._stacked(pending)
-                pending = []
-        if pending:
-            yield self._stacked(pending)
-
-    @staticmethod
-    def _stacked(batches):
-        data, indices = data_utils.stack_batches(batches)
-        arrays = data_utils.ArrayData(*data)
-        return arrays.batch(), indices, len(batches)
+    def _make_source(self, where, *args, **kwargs):
+        """`kerasj.trainer.sources.make_source`, plus the check of in-memory sparse labels against the
+        model's outputs (which needs the model built for the data)."""
+        source = make_source(where, *args, **kwargs)
+        if source.targets is not None and self._compile_loss is not None:
+            self._prepare(source.first_batch_struct(), training=False)
+            self._compile_loss.check_sparse_labels(where, source.targets, self._y_pred_struct)
+        return source
 
     # -- fit -----------------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
@@ -469,20 +342,20 @@ class Trainer:
         `x` may be arrays (numpy or jax; lists/dicts for multi-input models, dict keys matched to Input names),
         a generator or iterable of `(x, y)` / `(x, y, sample_weight)` batches, or a `kerasj.utils.PyDataset`.
         """
-        from kerasj.callbacks import CallbackList
+        from kerasj.callbacks import CallbackList  # callbacks sit above the trainer (they use saving)
         self._assert_compiled("training (fit)")
         if not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"fit: epochs must be a non-negative int; received {epochs!r}")
         if not 0 <= validation_split < 1:
             raise ValueError(f"fit: validation_split must be in [0, 1); received {validation_split!r}")
-        x, y = data_utils.standardize_input(x), data_utils.standardize_input(y)
         if validation_split and validation_data is None:
+            x, y = data_utils.standardize_input(x), data_utils.standardize_input(y)
             if not data_utils.is_array_data(x):
                 raise ValueError("fit: validation_split is only supported for array data; pass validation_data "
                                  "for generators and datasets.")
             (x, y, sample_weight), validation_data = data_utils.split_arrays(x, y, sample_weight, validation_split)
         train = self._make_source("fit", x, y, sample_weight, batch_size, steps_per_epoch, class_weight)
-        if isinstance(train, data_utils.ArrayData) and train.y is None and not self._custom_train_step():
+        if train.needs_targets and not self._custom_train_step():
             raise ValueError("fit: `y` (the targets) is required when `x` is an array.")
         val = None
         if validation_data is not None:
@@ -492,22 +365,14 @@ class Trainer:
                                         validation_batch_size or batch_size, validation_steps)
             else:
                 val = self._make_source("fit (validation_data)", validation_data, steps=validation_steps)
-        self._prepare(self._first_batch_struct(train), training=True)
+        self._prepare(train.first_batch_struct(), training=True)
         if val is not None:
-            self._prepare(self._first_batch_struct(val), training=False)
+            self._prepare(val.first_batch_struct(), training=False)
         verbose = 1 if verbose == "auto" else verbose
-        steps = self._num_steps(train)
         callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
-                                 verbose=verbose, epochs=epochs, steps=steps)
-        per_batch = callbacks.needs_batch_hooks()
+                                 verbose=verbose, epochs=epochs, steps=train.num_steps())
         guard = callbacks.stops_on_nonfinite_loss()
-        if isinstance(train, data_utils.ArrayData):
-            chunk = data_utils.chunk_size_for(train.num_samples // train.batch_size, self.steps_per_execution,
-                                              per_batch, verbose)
-        else:
-            # Batches from the host: steps_per_execution per call (as Keras), so a failing generator loses
-            # nothing already trained.
-            chunk = self.steps_per_execution
+        chunk = train.train_chunk(self.steps_per_execution, callbacks.needs_batch_hooks(), verbose)
         program = self._program("train")
         self.stop_training = False
         callbacks.on_train_begin()
@@ -524,7 +389,7 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             callbacks.on_epoch_begin(epoch)  # metrics are reset inside the epoch's first compiled call
             step = 0
-            for data, indices, n_valid in self._dispatches(train, shuffle, chunk):
+            for data, indices, n_valid in train.dispatches(shuffle, chunk):
                 callbacks.on_train_batch_begin(step)
                 step_logs = program(data, indices, n_valid, reset=step == 0, stop_on_nonfinite_loss=guard)
                 step += program.steps_run
@@ -532,7 +397,6 @@ class Trainer:
                 if self.stop_training:
                     break
             if step == 0:
-                import warnings
                 warnings.warn("fit: the training data ran out (no batch in this epoch); stopping. Pass "
                               "steps_per_epoch, or a dataset that can be iterated once per epoch.", stacklevel=2)
                 break
@@ -555,29 +419,15 @@ class Trainer:
 
     def _can_fuse_epochs(self, train, val, callbacks, verbose):
         """Several epochs per compiled call are invisible to the user when nothing looks between epochs:
-        array data, no validation, nothing printed, and no callback but History."""
-        from kerasj.callbacks import History
-        return (isinstance(train, data_utils.ArrayData) and train.steps is None and val is None and verbose == 0
-                and all(isinstance(c, History) for c in callbacks.callbacks) and not self._run_eagerly)
+        a source that allows it (in-memory arrays), no validation, nothing printed, no callback but History."""
+        from kerasj.callbacks import History  # callbacks sit above the trainer (they use saving)
+        return (train.can_fuse_epochs and val is None and verbose == 0 and not self._run_eagerly
+                and all(isinstance(c, History) for c in callbacks.callbacks))
 
     def _fit_fused(self, program, train, shuffle, initial_epoch, epochs, callbacks):
-        n, b = train.num_samples, train.batch_size
-        n_full = n // b
-        # Bound the host-built index block (int32) to ~32 MB per call (64 MB once padded). The program's epoch
-        # axis is rounded up to a power of two (the extra epochs are skipped inside it), so fits with nearby
-        # epoch counts share one compiled program.
-        per_call = max(1, min(epochs - initial_epoch, (8 << 20) // max(1, n)))
         logs = {}
-        for start in range(initial_epoch, epochs, per_call):
-            count = min(per_call, epochs - start)
-            bucket = 1 << (count - 1).bit_length()
-            plans = [data_utils.epoch_index_plan(n, b, shuffle, max(1, n_full)) for _ in range(count)]
-            full = np.stack([p[0][0][0] if p[0] else np.zeros((0, b), np.int32) for p in plans])
-            rest = np.stack([p[1][0] for p in plans]) if plans[0][1] is not None else None
-            full = np.concatenate([full, np.zeros((bucket - count,) + full.shape[1:], full.dtype)])
-            if rest is not None:
-                rest = np.concatenate([rest, np.zeros((bucket - count,) + rest.shape[1:], rest.dtype)])
-            epoch_logs = _to_numpy_tree(program.run_epochs(train.batch(), full, rest, count))
+        for start, count, data, full, rest in train.fused_epochs(initial_epoch, epochs, shuffle):
+            epoch_logs = _to_numpy_tree(program.run_epochs(data, full, rest, count))
             for i in range(count):
                 callbacks.on_epoch_begin(start + i)
                 logs = {k: float(v[i]) for k, v in epoch_logs.items()}
@@ -587,19 +437,12 @@ class Trainer:
     def _custom_train_step(self):
         return type(self).train_step is not Trainer.train_step
 
-    def _inference_chunk(self, source):
-        """Steps per compiled call for evaluate/predict: all full batches of in-memory arrays at once;
-        `steps_per_execution` for batches coming from the host."""
-        if isinstance(source, data_utils.ArrayData):
-            return max(1, source.num_samples // source.batch_size)
-        return self.steps_per_execution
-
     # -- evaluate --------------------------------------------------------------------------------------
     def _evaluate_source(self, source, callbacks):
         program = self._program("test")
         callbacks.on_test_begin()
         logs, step = {}, 0
-        for data, indices, n_valid in self._dispatches(source, False, self._inference_chunk(source)):
+        for data, indices, n_valid in source.dispatches(False, source.inference_chunk(self.steps_per_execution)):
             callbacks.on_test_batch_begin(step)
             logs = program(data, indices, n_valid, reset=step == 0)
             step += n_valid
@@ -611,38 +454,37 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         """Loss and metrics on the given data: a scalar, a list (loss first), or a dict with return_dict=True."""
-        from kerasj.callbacks import CallbackList
+        from kerasj.callbacks import CallbackList  # callbacks sit above the trainer (they use saving)
         if kwargs:  # Keras accepts only its private `_use_cached_eval_dataset` here
             kwargs.pop("_use_cached_eval_dataset", None)
             if kwargs:
                 raise ValueError(f"evaluate: arguments not recognized: {sorted(kwargs)}")
         self._assert_compiled("evaluation (evaluate)")
         source = self._make_source("evaluate", x, y, sample_weight, batch_size, steps)
-        self._prepare(self._first_batch_struct(source), training=False)
+        self._prepare(source.first_batch_struct(), training=False)
         verbose = 1 if verbose == "auto" else verbose
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-                                 steps=self._num_steps(source))
+                                 steps=source.num_steps())
         logs = self._evaluate_source(source, callbacks)
         return logs if return_dict else self._ordered_values(logs)
 
     # -- predict ---------------------------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for all samples in `x`, as numpy arrays (batched, in inference mode)."""
-        from kerasj.callbacks import CallbackList
+        from kerasj.callbacks import CallbackList  # callbacks sit above the trainer (they use saving)
         source = self._make_source("predict", x, batch_size=batch_size, steps=steps)
-        self._prepare(self._first_batch_struct(source), training=False)
+        self._prepare(source.first_batch_struct(), training=False)
         verbose = 1 if verbose == "auto" else verbose
-        if (verbose == 0 and callbacks is None and isinstance(source, data_utils.ArrayData)
-                and source.num_samples <= source.batch_size and not self._run_eagerly):
+        single = source.single_batch() if verbose == 0 and callbacks is None and not self._run_eagerly else None
+        if single is not None:
             # A single batch with nothing watching: one compiled call on the data as it is.
-            outs = self._program("predict").run_single(source.batch())
-            return jax.tree_util.tree_map(np.asarray, outs)
+            return jax.tree_util.tree_map(np.asarray, self._program("predict").run_single(single))
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-                                 steps=self._num_steps(source))
+                                 steps=source.num_steps())
         program = self._program("predict")
         callbacks.on_predict_begin()
         pieces, step = [], 0
-        for data, indices, n_valid in self._dispatches(source, False, self._inference_chunk(source)):
+        for data, indices, n_valid in source.dispatches(False, source.inference_chunk(self.steps_per_execution)):
             callbacks.on_predict_batch_begin(step)
             outs = program(data, indices, n_valid)
             outs = jax.tree_util.tree_map(lambda o: np.asarray(o)[:n_valid].reshape((-1,) + o.shape[2:]), outs)
@@ -657,10 +499,10 @@ class Trainer:
     # -- single batches --------------------------------------------------------------------------------
     def _one_batch(self, kind, x, y=None, sample_weight=None):
         x, y = data_utils.standardize_input(x), data_utils.standardize_input(y)
-        arrays = data_utils.ArrayData(x, y, sample_weight)
-        self._prepare(_struct(arrays.batch()), training=kind == "train")
-        indices = np.arange(arrays.num_samples, dtype=np.int32)[None, :]
-        return self._program(kind)(arrays.batch(), indices, 1, reset=kind == "test")
+        source = ArraySource(x, y, sample_weight)
+        self._prepare(source.first_batch_struct(), training=kind == "train")
+        indices = np.arange(source.num_samples, dtype=np.int32)[None, :]
+        return self._program(kind)(source.batch(), indices, 1, reset=kind == "test")
 
     def _format_logs(self, logs, return_dict):
         logs = _to_python(logs)

@@ -1,0 +1,262 @@
+"""Data sources: user data turned, once, into an object the training loop asks instead of inspecting.
+
+`make_source` validates what `fit` / `evaluate` / `predict` were given and returns one of two sources with the
+same protocol:
+
+- `ArraySource`: in-memory arrays (numpy or jax; lists/dicts of them), moved to the device once and batched on
+  the device by integer indices, so a whole epoch (or several) can run as one compiled call;
+- `IterableSource`: batches from a generator, a `kerasj.utils.PyDataset` or any iterable (tf.data, grain, a
+  torch DataLoader), stacked on the host into chunks of same-shaped batches.
+
+The protocol: `first_batch_struct()` (shapes and dtypes of a batch, for building and checking the model),
+`num_steps()` (for the progress bar; None if unknown), `train_chunk(...)` / `inference_chunk(...)` (steps per
+compiled call), `dispatches(shuffle, chunk)` (one epoch as `(data, indices[K, B], n_valid)` calls),
+`can_fuse_epochs` with `fused_epochs(...)` (several epochs per call), `single_batch()` (the data as one batch,
+for the small-predict fast path), `targets` (the in-memory targets, if any) and `needs_targets`.
+
+    >>> source = make_source("fit", x_train, y_train, batch_size=64)
+    >>> for data, indices, n_valid in source.dispatches(shuffle=True, chunk=source.train_chunk(1, False, 0)):
+    ...     program(data, indices, n_valid)
+"""
+import math
+
+import jax
+import numpy as np
+
+from kerasj.trainer import data as data_utils
+
+
+def _struct(tree):
+    return jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(tuple(a.shape), a.dtype), tree)
+
+
+class ArraySource:
+    """Validated in-memory `(x, y, sample_weight)` on the device, cut into batches of `batch_size`; `steps`
+    (optional) limits the batches per epoch."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, steps=None):
+        if x is None:
+            raise ValueError("No input data: `x` is None.")
+        self.x = jax.tree_util.tree_map(lambda a: data_utils.to_device(a, "x"), x)
+        self.y = None if y is None else jax.tree_util.tree_map(lambda a: data_utils.to_device(a, "y"), y)
+        self.sample_weight = (None if sample_weight is None else jax.tree_util.tree_map(
+            lambda a: data_utils.to_device(a, "sample_weight"), sample_weight))
+        sizes = {}
+        for name, tree in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)):
+            for leaf in jax.tree_util.tree_leaves(tree):
+                sizes.setdefault(name, set()).add(int(leaf.shape[0]))
+        all_sizes = set().union(*sizes.values())
+        if len(all_sizes) != 1:
+            detail = ", ".join(f"{k} sizes: {sorted(v)}" for k, v in sizes.items())
+            raise ValueError(f"Data cardinality is ambiguous: x, y and sample_weight must all have the same "
+                             f"number of samples (first dimension). Received {detail}.")
+        self.num_samples = all_sizes.pop()
+        self.batch_size = int(batch_size)
+        self.steps = steps
+        self.can_fuse_epochs = steps is None
+
+    @property
+    def targets(self):
+        return self.y
+
+    @property
+    def needs_targets(self):
+        """True when the data has no targets (the default train step needs them)."""
+        return self.y is None
+
+    def batch(self):
+        """The whole dataset as a (x, y, sample_weight) tuple."""
+        return data_utils.pack_x_y_sample_weight(self.x, self.y, self.sample_weight)
+
+    def first_batch_struct(self):
+        return _struct(self.batch())
+
+    def num_steps(self):
+        full = math.ceil(self.num_samples / self.batch_size)
+        return min(full, self.steps) if self.steps else full
+
+    def train_chunk(self, steps_per_execution, per_batch_hooks, verbose):
+        return data_utils.chunk_size_for(self.num_samples // self.batch_size, steps_per_execution,
+                                         per_batch_hooks, verbose)
+
+    def inference_chunk(self, steps_per_execution):
+        """All full batches at once: nothing watches evaluate/predict between batches of in-memory data."""
+        return max(1, self.num_samples // self.batch_size)
+
+    def single_batch(self):
+        """The data as one batch if it fits in one (the small-`predict` fast path), else None."""
+        return self.batch() if self.num_samples <= self.batch_size else None
+
+    def dispatches(self, shuffle, chunk):
+        """One epoch as compiled calls: yields `(data, indices[K, B], n_valid)`."""
+        chunks, rest = data_utils.epoch_index_plan(self.num_samples, self.batch_size, shuffle, chunk)
+        plan = chunks + ([(rest, 1)] if rest is not None else [])
+        data, taken = self.batch(), 0
+        for indices, n_valid in plan:
+            if self.steps is not None:
+                if taken >= self.steps:
+                    break
+                n_valid = min(n_valid, self.steps - taken)
+            taken += n_valid
+            yield data, indices, n_valid
+
+    def fused_epochs(self, first, last, shuffle):
+        """Several epochs per compiled call: yields `(start, count, data, full[E, S, B], rest[E, r] or None)`
+        for epochs `first..last-1`, where E (a power of two >= count) is the program's epoch axis (the extra
+        epochs are skipped inside it), so fits with nearby epoch counts share one compiled program."""
+        n, b = self.num_samples, self.batch_size
+        n_full = n // b
+        # Bound the host-built index block (int32) to ~32 MB per call (64 MB once padded).
+        per_call = max(1, min(last - first, (8 << 20) // max(1, n)))
+        for start in range(first, last, per_call):
+            count = min(per_call, last - start)
+            bucket = 1 << (count - 1).bit_length()
+            plans = [data_utils.epoch_index_plan(n, b, shuffle, max(1, n_full)) for _ in range(count)]
+            full = np.stack([p[0][0][0] if p[0] else np.zeros((0, b), np.int32) for p in plans])
+            rest = np.stack([p[1][0] for p in plans]) if plans[0][1] is not None else None
+            full = np.concatenate([full, np.zeros((bucket - count,) + full.shape[1:], full.dtype)])
+            if rest is not None:
+                rest = np.concatenate([rest, np.zeros((bucket - count,) + rest.shape[1:], rest.dtype)])
+            yield start, count, self.batch(), full, rest
+
+
+class IterableSource:
+    """Batches from a Python generator, a `kerasj.utils.PyDataset`, or any iterable of batches (tf.data,
+    grain, a torch DataLoader, a list of tuples): consumed by duck typing, never imported.
+
+    `steps` limits the batches per epoch; a one-shot generator then continues where it stopped, as in Keras.
+    """
+
+    can_fuse_epochs = False
+    targets = None  # only known batch by batch
+    needs_targets = False
+
+    def __init__(self, source, steps=None):
+        self.source = source
+        self.steps = steps
+        self._is_pydataset = hasattr(source, "__getitem__") and hasattr(source, "__len__") and hasattr(
+            source, "on_epoch_end")
+        self._one_shot = iter(source) is source if not self._is_pydataset else False
+        self._iterator = None
+        self._peeked = None
+
+    def _next_iterator(self):
+        if self._is_pydataset:
+            return (self.source[i] for i in range(len(self.source)))
+        if self._one_shot:
+            return self.source
+        return iter(self.source)
+
+    def peek(self):
+        """The first batch (kept, and returned again by the first epoch)."""
+        if self._peeked is None:
+            self._iterator = self._next_iterator()
+            try:
+                self._peeked = data_utils.standardize_batch(next(self._iterator), index=0)
+            except StopIteration:
+                raise ValueError("The data is empty: the generator or dataset yielded no batch.") from None
+        return self._peeked
+
+    def first_batch_struct(self):
+        return _struct(self.peek())
+
+    def num_steps(self):
+        if self.steps:
+            return self.steps
+        try:
+            return len(self.source)
+        except TypeError:
+            return None
+
+    def train_chunk(self, steps_per_execution, per_batch_hooks, verbose):
+        # steps_per_execution batches per call (as Keras), so a failing generator loses nothing already trained.
+        return steps_per_execution
+
+    def inference_chunk(self, steps_per_execution):
+        return steps_per_execution
+
+    def single_batch(self):
+        return None
+
+    def epoch(self):
+        """Yield the `(x, y, sample_weight)` batches of one epoch."""
+        if self._peeked is not None:
+            first, iterator = self._peeked, self._iterator
+            self._peeked = None
+        else:
+            first, iterator = None, (self._iterator if (self._one_shot and self.steps) else None)
+            iterator = iterator or self._next_iterator()
+        self._iterator = iterator
+        count = 0
+        if first is not None:
+            yield first
+            count += 1
+        while self.steps is None or count < self.steps:
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                break
+            yield data_utils.standardize_batch(batch, index=count)
+            count += 1
+        if self._is_pydataset:
+            self.source.on_epoch_end()
+
+    def dispatches(self, shuffle, chunk):
+        """One epoch as compiled calls of up to `chunk` same-shaped batches stacked on the host (a batch of a
+        new shape starts a new call): yields `(data, indices[K, B], n_valid)`. `shuffle` is the iterable's
+        business."""
+        pending, signature = [], None
+        for batch in self.epoch():
+            sig = data_utils.batch_signature(batch)
+            if pending and sig != signature:
+                yield _stacked(pending)
+                pending = []
+            pending.append(batch)
+            signature = sig
+            if len(pending) == chunk:  # dispatch now: a later failing batch must not lose this one
+                yield _stacked(pending)
+                pending = []
+        if pending:
+            yield _stacked(pending)
+
+    def fused_epochs(self, first, last, shuffle):
+        raise NotImplementedError("IterableSource: epochs of host batches cannot be fused into one call.")
+
+
+def _stacked(batches):
+    data, indices = data_utils.stack_batches(batches)
+    return ArraySource(*data, batch_size=indices.shape[1]).batch(), indices, len(batches)
+
+
+def make_source(where, x, y=None, sample_weight=None, batch_size=None, steps=None, class_weight=None):
+    """Validate user data (for the method named `where`) and wrap it in a source: arrays become an
+    ArraySource (default batch size 32), generators, PyDatasets and other iterables an IterableSource."""
+    x, y = data_utils.standardize_input(x), data_utils.standardize_input(y)
+    if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+        raise ValueError(f"{where}: batch_size must be a positive int; received {batch_size!r}")
+    if steps is not None and (not isinstance(steps, (int, np.integer)) or steps < 1):
+        raise ValueError(f"{where}: steps must be a positive int or None; received {steps!r}")
+    if data_utils.is_array_data(x) and x is not None:
+        if not data_utils.is_array_data(y) or not data_utils.is_array_data(sample_weight):
+            raise TypeError(f"{where}: when x is an array, y and sample_weight must be arrays too.")
+        if class_weight is not None:
+            sample_weight = data_utils.class_weight_to_sample_weight(y, class_weight, sample_weight)
+        source = ArraySource(x, y, sample_weight, batch_size=32 if batch_size is None else int(batch_size),
+                             steps=steps)
+        if source.num_samples == 0:
+            raise ValueError(f"{where}: the data is empty (0 samples).")
+        return source
+    if x is None:
+        raise ValueError(f"{where}: no input data (x is None).")
+    if isinstance(x, (str, bytes)) or not (hasattr(x, "__iter__") or hasattr(x, "__getitem__")):
+        raise TypeError(f"{where}: x must be arrays, a generator, a kerasj.utils.PyDataset or an iterable of "
+                        f"batches; received {type(x).__name__}.")
+    if y is not None or sample_weight is not None:
+        raise ValueError(f"{where}: when x is a generator or dataset it yields the targets itself; do not "
+                         "pass y or sample_weight.")
+    if batch_size is not None:
+        raise ValueError(f"{where}: do not pass batch_size when x is a generator or dataset (its batches "
+                         "already have a size).")
+    if class_weight is not None:
+        raise ValueError(f"{where}: class_weight is supported for array data only.")
+    return IterableSource(x, steps=steps)
