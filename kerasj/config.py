@@ -42,4 +42,4 @@ def set_image_data_format(data_format):
     _IMAGE_DATA_FORMAT = data_format
 
 
-from kerasj.saving.safe_mode import enable_unsafe_deserialization  # noqa: E402  (a keras.config name)
+from kerasj.saving.safe_mode import enable_unsafe_deserialization  # noqa: E402, F401  (a keras.config name)

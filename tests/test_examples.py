@@ -2,7 +2,6 @@
 import importlib.util
 import pathlib
 
-import numpy as np
 
 EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
 

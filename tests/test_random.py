@@ -1,5 +1,4 @@
 """kerasj.random: seeded, stateful under compiled steps, deterministic under set_random_seed."""
-import jax
 import jax.numpy as jnp
 import numpy as np
 

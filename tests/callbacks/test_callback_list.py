@@ -49,7 +49,7 @@ def test_default_callbacks_are_added_once_in_keras_order(fake_model, make_model)
 
 def test_model_and_params_reach_every_callback(fake_model):
     members = [Callback(), Callback()]
-    callbacks = CallbackList(members, model=fake_model, verbose=2, epochs=5, steps=7)
+    CallbackList(members, model=fake_model, verbose=2, epochs=5, steps=7)
     for member in members:
         assert member.model is fake_model
         assert member.params == {"verbose": 2, "epochs": 5, "steps": 7}

@@ -1,5 +1,4 @@
 """Functional models: multiple inputs/outputs, dicts, shared layers, nested models, graph errors."""
-import jax.numpy as jnp
 import numpy as np
 import pytest
 

@@ -1,5 +1,4 @@
 """compile / fit / evaluate / predict on arrays: behaviour, compile counts, and bad input."""
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
