@@ -4,12 +4,38 @@
     model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=5)
+
+The floors below the layers (DESIGN.md section 2) load with the package; layers, models and the packages above
+them load on first use (`kerasj.layers`, `kerasj.Model`, ...), so `import kerasj.ops` or `kerasj.losses` does
+not import them.
 """
-from kerasj import (activations, backend, callbacks, config, constraints, datasets, initializers, layers,
-                    losses, metrics, models, ops, optimizers, random, regularizers, saving, utils)
-from kerasj.layers import Input, InputSpec, Layer
-from kerasj.models import Functional, Model, Sequential
+import importlib as _importlib
+
+from kerasj import (activations, backend, config, constraints, initializers, losses, metrics, ops, optimizers,
+                    random, regularizers, utils)
 from kerasj.transforms import UntraceableFunctionError, function, grad, value_and_grad
 from kerasj.variables import StateScope, Variable
 
 __version__ = "0.1.0"
+
+_LAZY_MODULES = ("callbacks", "datasets", "layers", "models", "saving")
+_LAZY_NAMES = {"Input": "kerasj.layers", "InputSpec": "kerasj.layers", "Layer": "kerasj.layers",
+               "Functional": "kerasj.models", "Model": "kerasj.models", "Sequential": "kerasj.models"}
+__all__ = ["Functional", "Input", "InputSpec", "Layer", "Model", "Sequential", "StateScope", "UntraceableFunctionError",
+           "Variable", "activations", "backend", "callbacks", "config", "constraints", "datasets", "function", "grad",
+           "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers",
+           "saving", "utils", "value_and_grad"]
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        return _importlib.import_module(f"kerasj.{name}")
+    if name in _LAZY_NAMES:
+        value = getattr(_importlib.import_module(_LAZY_NAMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kerasj' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_NAMES))

@@ -13,7 +13,8 @@ import jax
 import jax.numpy as jnp
 
 from kerasj import config
-from kerasj.symbolic import KerasTensor
+from kerasj.ops.operators import FunctionOp
+from kerasj.ops.symbolic import KerasTensor
 from kerasj.variables import Variable
 
 
@@ -27,8 +28,7 @@ def _activation(fn):
     @functools.wraps(fn)
     def wrapper(x, *args, **kwargs):
         if isinstance(x, KerasTensor):
-            from kerasj.layers.op_layer import OpLayer
-            return OpLayer(fn.__name__, fn=lambda a: fn(_as_float_array(a), *args, **kwargs))(x)
+            return FunctionOp(fn.__name__, lambda a: fn(_as_float_array(a), *args, **kwargs))(x)
         return fn(_as_float_array(x), *args, **kwargs)
     return wrapper
 
@@ -362,6 +362,7 @@ _NAME_OF = {id(fn): fn.__name__ for fn in _FUNCTIONS}
 
 
 def _lookup(name, custom_objects=None):
+    # The registry lives in kerasj.saving, above activations; a top-level import would reach up a floor.
     from kerasj.saving.object_registration import get_registered_object
     registered = get_registered_object(name, custom_objects) if isinstance(name, str) else None
     fn = registered or _BY_NAME.get(name)
@@ -387,6 +388,7 @@ def serialize(activation):
         return {"module": cls.__module__, "class_name": cls.__name__, "config": activation.get_config(),
                 "registered_name": None}
     if callable(activation):
+        # As in _lookup: the registry is in kerasj.saving, above activations.
         from kerasj.saving.object_registration import get_registered_name
         return {"module": "builtins", "class_name": "function", "config": get_registered_name(activation),
                 "registered_name": "function"}
@@ -407,7 +409,8 @@ def deserialize(config, custom_objects=None):
                          f"received {config!r}")
     if config["class_name"] == "function":
         return _lookup(config.get("config"), custom_objects)
-    # Anything else is a callable layer (e.g. {"class_name": "ReLU", ...}).
+    # Anything else is a callable layer (e.g. {"class_name": "ReLU", ...}). Layers sit above activations, and
+    # saving has no registry to find their classes yet, so this one call reaches up.
     from kerasj.layers.serialization import deserialize_layer
     return deserialize_layer(config, custom_objects)
 

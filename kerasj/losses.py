@@ -15,53 +15,17 @@ import jax
 import jax.numpy as jnp
 
 from kerasj import config
-from kerasj.layers.masks import get_mask
+from kerasj.masks import get_mask
+# The helpers that metrics share live in utils/losses_utils.py; here they keep their short private names.
+from kerasj.utils.losses_utils import (apply_mask as _apply_mask, cast_pair as _cast_pair,
+                                       divide_no_nan as _divide_no_nan, prepare_pair as _prepare,
+                                       same_rank as _same_rank, to_array as _array)
 from kerasj.utils.naming import to_snake_case
-from kerasj.variables import Variable
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
 
 # -- shared helpers ------------------------------------------------------------------------------------
-
-def _array(x, dtype=None):
-    if isinstance(x, Variable):
-        x = x.value
-    return jnp.asarray(x, dtype=dtype)
-
-
-def _same_rank(x1, x2, expand_rank_1=True):
-    """Make two arrays whose ranks differ by one agree, when the longer one ends in a size-1 axis.
-
-    A rank-1 partner is expanded to `(n, 1)`; otherwise the trailing 1 is squeezed. This is how targets of
-    shape `(batch,)` meet predictions of shape `(batch, 1)`, and per-sample weights meet per-sample losses.
-    """
-    r1, r2 = jnp.ndim(x1), jnp.ndim(x2)
-    if r1 == r2 + 1 and x1.shape[-1] == 1:
-        if r2 == 1 and expand_rank_1:
-            x2 = jnp.expand_dims(x2, -1)
-        else:
-            x1 = jnp.squeeze(x1, -1)
-    elif r2 == r1 + 1 and x2.shape[-1] == 1:
-        if r1 == 1 and expand_rank_1:
-            x1 = jnp.expand_dims(x1, -1)
-        else:
-            x2 = jnp.squeeze(x2, -1)
-    return x1, x2
-
-
-def _cast_pair(y_true, y_pred):
-    """Predictions as a float array; targets (often integer labels) cast to the prediction dtype."""
-    y_pred = _array(y_pred)
-    if not jnp.issubdtype(y_pred.dtype, jnp.inexact):
-        y_pred = y_pred.astype(config.floatx())
-    return _array(y_true).astype(y_pred.dtype), y_pred
-
-
-def _prepare(y_true, y_pred):
-    y_true, y_pred = _cast_pair(y_true, y_pred)
-    return _same_rank(y_true, y_pred)
-
 
 def _check_same_shape(fn_name, y_true, y_pred):
     if y_true.shape != y_pred.shape:
@@ -332,27 +296,6 @@ def _standardize_reduction(reduction, owner="Loss"):
         raise ValueError(f"{owner}: invalid reduction {reduction!r}; expected one of "
                          f"{[r for r in REDUCTIONS]}.")
     return reduction
-
-
-def _divide_no_nan(a, b):
-    """`a / b`, and 0 where `b == 0`: all-zero weights (or all targets ignored) give a loss of 0 and a
-    gradient of 0, not NaN."""
-    safe = jnp.where(b == 0, jnp.ones_like(b), b)
-    return jnp.where(b == 0, jnp.zeros_like(a), a / safe)
-
-
-def _apply_mask(sample_weight, mask, dtype, reduction):
-    """Fold a validity mask into the sample weights. For mean-type reductions the kept entries are scaled
-    by `total / valid`, so that dividing by the element count gives the mean over valid entries only."""
-    if mask is None:
-        return sample_weight
-    mask = mask.astype(dtype)
-    if reduction in ("mean", "sum_over_batch_size"):
-        mask = mask * _divide_no_nan(jnp.asarray(mask.size, dtype), jnp.sum(mask))
-    if sample_weight is None:
-        return mask
-    mask, sample_weight = _same_rank(mask, sample_weight.astype(dtype))
-    return sample_weight * mask
 
 
 def _reduce_weighted(values, sample_weight=None, mask=None, reduction="sum_over_batch_size", dtype=None):

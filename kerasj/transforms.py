@@ -14,21 +14,7 @@ import warnings
 import jax
 import numpy as np
 
-from kerasj.variables import RecordingScope, StateScope, Variable, current_scope
-
-
-class _ReadTrackingScope(StateScope):
-    """Notes which of its own Variables are read (to warn about ones a differentiated function ignores)."""
-
-    def __init__(self, state):
-        super().__init__(state)
-        self.read_ids = set()
-
-    def _lookup(self, var):
-        found, value = super()._lookup(var)
-        if found:
-            self.read_ids.add(id(var))
-        return found, value
+from kerasj.variables import StateScope, Variable, abstract_eval, current_scope, fill_leaves, split_leaves
 
 
 def _name(fn):
@@ -84,10 +70,7 @@ def _resolve_variables(variables, fn, args, kwargs):
     from kerasj.layers.layer import Layer
     if isinstance(variables, Layer):
         if not variables.built or not variables.trainable_variables:
-            def probe(*a, **k):
-                with StateScope():
-                    return fn(*a, **k)
-            jax.eval_shape(probe, *args, **kwargs)
+            abstract_eval(fn, *args, **kwargs)
             variables._clear_losses()
         variables = variables.trainable_variables
     variables = _check_variables(variables, "value_and_grad")
@@ -121,7 +104,7 @@ def value_and_grad(fn, variables, has_aux=False):
         cell = {}
 
         def traced(diff_values):
-            with _ReadTrackingScope(zip(diff_vars, diff_values)) as scope:
+            with StateScope(zip(diff_vars, diff_values), record=True) as scope:
                 out = fn(*args, **kwargs)
             cell["unread"] = [v for v in diff_vars if id(v) not in scope.read_ids]
             diff_ids = {id(v) for v in diff_vars}
@@ -192,11 +175,10 @@ class _Program:
 
     def _trace(self, written_values, read_values, dynamic_values):
         self.owner.trace_count += 1
-        filled = list(self.leaves)
-        for i, value in zip(self.dynamic, dynamic_values):
-            filled[i] = value
-        args, kwargs = jax.tree_util.tree_unflatten(self.treedef, filled)
-        scope = _TracingScope(list(zip(self.written, written_values)) + list(zip(self.read_only, read_values)))
+        args, kwargs = fill_leaves(self.treedef, self.leaves, self.dynamic, dynamic_values)
+        # Recording: Variables the trace writes or reads beyond the known state (see __call__).
+        scope = StateScope(list(zip(self.written, written_values)) + list(zip(self.read_only, read_values)),
+                           record=True)
         with scope:
             out = self.owner._fn(*args, **kwargs)
         known = {id(v) for v in self.written}
@@ -225,27 +207,6 @@ class _Program:
             self.written = list(self.out_written)
             self._jit()
         return out
-
-
-class _TracingScope(StateScope):
-    """Maps the known state while tracing, and notes Variables read that are not part of it (their value
-    would otherwise be frozen into the program as a constant)."""
-
-    def __init__(self, state):
-        super().__init__(state)
-        self.missed = {}
-        self.assigned = {}
-
-    def set(self, var, value):
-        self.assigned.setdefault(id(var), var)
-        super().set(var, value)
-
-    def _lookup(self, var):
-        found, value = super()._lookup(var)
-        if not found:
-            self.missed.setdefault(id(var), var)
-            return True, var._value
-        return found, value
 
 
 def _unique(variables):
@@ -282,9 +243,7 @@ class Function:
         if not self.jit_compile or current_scope() is not None:
             # Inside another compiled step the function is simply part of that program.
             return self._fn(*args, **kwargs)
-        is_leaf = lambda x: isinstance(x, Variable)
-        leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=is_leaf)
-        dynamic = [i for i, leaf in enumerate(leaves) if _is_dynamic(leaf)]
+        treedef, leaves, dynamic = split_leaves((args, kwargs), _is_dynamic, is_leaf=lambda x: isinstance(x, Variable))
         dynamic_set = set(dynamic)
         key = (treedef,
                tuple((i, tuple(np.shape(leaves[i])), str(leaves[i].dtype)) for i in dynamic),
@@ -293,15 +252,12 @@ class Function:
         dynamic_values = tuple(leaves[i] for i in dynamic)
         if program is None:
             # First call with this signature: find the Variables the function reads and writes (layers and
-            # optimizers may create theirs now), by evaluating it abstractly — or, if that is not possible
-            # (e.g. it needs concrete values), by running it eagerly once.
-            scope = RecordingScope()
+            # optimizers may create theirs now), by evaluating it abstractly under a recording scope — or, if
+            # that is not possible (e.g. it needs concrete values), by running it eagerly once.
+            scope, eager = StateScope(record=True), False
             try:
                 def probe(*values):
-                    filled = list(leaves)
-                    for i, value in zip(dynamic, values):
-                        filled[i] = value
-                    a, k = jax.tree_util.tree_unflatten(treedef, filled)
+                    a, k = fill_leaves(treedef, leaves, dynamic, values)
                     with scope:
                         self._fn(*a, **k)
                 jax.eval_shape(probe, *dynamic_values)
@@ -309,15 +265,15 @@ class Function:
             except _TRACER_VALUE_ERRORS as e:
                 raise _untraceable(self._fn, e) from e
             except Exception:
-                scope = RecordingScope()
+                scope, eager = StateScope(record=True), True
                 with scope:
                     eager_out = self._fn(*args, **kwargs)
                 scope.commit()
-            written = scope.written()
+            written = [var for var, _ in scope.items()]
             written_ids = {id(v) for v in written}
-            read_only = [v for k, v in scope.read.items() if k not in written_ids]
+            read_only = [v for k, v in scope.missed.items() if k not in written_ids]
             program = self._programs[key] = _Program(self, treedef, leaves, dynamic, written, read_only)
-            if scope.committed:
+            if eager:
                 return eager_out
         return program(dynamic_values)
 

@@ -66,12 +66,22 @@ class StateScope:
 
     Args:
         state: a dict `{Variable: value}` or an iterable of `(Variable, value)` pairs.
+        record: also note what the block reads and writes: `read_ids` (ids of held Variables read), `missed`
+            (`{id: Variable}` read but not held here: their value would be baked into a traced program as a
+            constant), `assigned` (`{id: Variable}` written). `kerasj.function` discovers a function's state
+            this way, and `value_and_grad` finds differentiated Variables the function never reads.
+
+        >>> with StateScope({v: jnp.zeros(3)}) as scope:
+        ...     v.assign_add(jnp.ones(3))
+        ...     new = scope.values([v])     # [Array([1., 1., 1.])]; v itself is unchanged
     """
 
-    def __init__(self, state=None):
+    def __init__(self, state=None, record=False):
         self._values = {}
         self._vars = {}
         self.added_losses = []  # (layer, value) from add_loss while this is the innermost scope
+        self.record = record
+        self.read_ids, self.missed, self.assigned = set(), {}, {}
         if state is not None:
             items = state.items() if isinstance(state, dict) else state
             for var, value in items:
@@ -94,24 +104,23 @@ class StateScope:
 
     def get(self, var):
         """The value of `var` as seen from inside this scope."""
-        found, value = self._lookup(var)
-        if found:
-            return value
+        key = id(var)
+        if key in self._values:
+            if self.record:
+                self.read_ids.add(key)
+            return self._values[key]
+        if self.record:
+            self.missed.setdefault(key, var)
         stack = _scope_stack()
         if self in stack:
             for scope in reversed(stack[: stack.index(self)]):
-                found, value = scope._lookup(var)
-                if found:
-                    return value
+                if id(var) in scope._values:
+                    return scope.get(var)
         return var._value
 
-    def _lookup(self, var):
-        key = id(var)
-        if key in self._values:
-            return True, self._values[key]
-        return False, None
-
     def set(self, var, value):
+        if self.record:
+            self.assigned.setdefault(id(var), var)
         self._values[id(var)] = value
         self._vars[id(var)] = var
 
@@ -126,34 +135,58 @@ class StateScope:
         """(Variable, value) for every Variable this scope holds, in insertion order."""
         return [(self._vars[k], v) for k, v in self._values.items()]
 
-
-class RecordingScope(StateScope):
-    """An outermost scope that records which Variables are read and written while it is open.
-
-    Reads of Variables it does not hold return their own value (and are recorded); writes stay in the
-    scope until `commit()` writes them to the Variables. `kerasj.function` runs a function once under it
-    to learn the state the compiled version must carry.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.read = {}
-        self.committed = False
-
-    def _lookup(self, var):
-        key = id(var)
-        if key in self._values:
-            return True, self._values[key]
-        self.read.setdefault(key, var)
-        return True, var._value
-
-    def written(self):
-        return [self._vars[k] for k in self._values]
-
     def commit(self):
+        """Assign every value this scope holds to its Variable (after an eager run under the scope)."""
         for var, value in self.items():
             var.assign(value)
-        self.committed = True
+
+
+def pure(fn, variables):
+    """`fn`, stateful Keras code that reads and assigns `variables`, as a pure function
+    `(values, *args, **kwargs) -> (new_values, out)` that jax.jit, grad and scan accept: the Variables are
+    mapped to `values` for the call and left untouched.
+
+        >>> step = pure(lambda x: model(x, training=True), model.variables)
+        >>> new_values, y = jax.jit(step)([v.value for v in model.variables], x)
+    """
+    variables = list(variables)
+
+    def run(values, *args, **kwargs):
+        with StateScope(zip(variables, values)) as scope:
+            out = fn(*args, **kwargs)
+            return scope.values(variables), out
+
+    return run
+
+
+def abstract_eval(fn, *args, **kwargs):
+    """The shapes and dtypes (`jax.ShapeDtypeStruct`s) of what `fn(*args, **kwargs)` returns, found by tracing
+    it (`jax.eval_shape`) in a throwaway scope: no Variable changes, while Variables the call creates (layers
+    built lazily) get their concrete initial values.
+
+        >>> abstract_eval(model, jax.ShapeDtypeStruct((8, 784), "float32")).shape
+        (8, 10)
+    """
+    def run(*a, **k):
+        with StateScope():
+            return fn(*a, **k)
+
+    return jax.eval_shape(run, *args, **kwargs)
+
+
+def split_leaves(tree, is_dynamic, is_leaf=None):
+    """`(treedef, leaves, dynamic)`: `tree` flattened, and the indices of the leaves `is_dynamic` picks (the
+    ones a traced function receives as arguments; the others stay static)."""
+    leaves, treedef = jax.tree_util.tree_flatten(tree, is_leaf=is_leaf)
+    return treedef, leaves, [i for i, leaf in enumerate(leaves) if is_dynamic(leaf)]
+
+
+def fill_leaves(treedef, leaves, dynamic, values):
+    """The tree of `split_leaves` with the leaves at indices `dynamic` replaced by `values` (e.g. tracers)."""
+    filled = list(leaves)
+    for i, value in zip(dynamic, values):
+        filled[i] = value
+    return jax.tree_util.tree_unflatten(treedef, filled)
 
 
 def _is_tracer(x):

@@ -1,139 +1,23 @@
-"""What every convolution and pooling layer shares: argument checking, output-length rules, the
-`lax.conv_general_dilated` call, and `ConvBase`, the base of the convolution layers.
+"""What every convolution and pooling layer shares: shape helpers for the data formats, and `ConvBase`, the
+base of the convolution layers. The convolution itself and the output-length rules are in
+kerasj/ops/conv_math.py; the argument checks in kerasj/utils/argument_validation.py.
 
 Layouts follow Keras 3, so weights copy across with `set_weights`:
 
 - inputs are `(batch, *spatial, channels)` ("channels_last", the default) or `(batch, channels, *spatial)`;
 - a kernel is always stored as `(*kernel_size, a, b)` whatever the data format; which of `a`, `b` is the
-  input side depends on the layer (`kernel_io` below).
-
-Output lengths along one spatial axis of size `n`, with effective kernel size `kd = (k - 1) * d + 1`:
-
-- "valid": `(n - kd) // s + 1`; "same" and "causal": `ceil(n / s)`;
-- transposed, `output_padding=None`: "valid" `n * s + max(kd - s, 0)`, "same" `n * s`;
-- transposed, with `output_padding=p`: `(n - 1) * s + kd - 2 * pad + p`, `pad = 0` ("valid") or `kd // 2`.
+  input side depends on the layer (`kernel_io` in `conv_math.conv`).
 """
 import jax.numpy as jnp
-import numpy as np
 
-from kerasj import activations, config, constraints, initializers, regularizers
-from kerasj.layers.conv_primitive import conv_general_dilated
+from kerasj import activations, constraints, initializers, regularizers
 from kerasj.layers.input_spec import InputSpec, assert_input_compatibility
 from kerasj.layers.layer import Layer
-
-DATA_FORMATS = ("channels_last", "channels_first")
-_SPATIAL_LETTERS = {1: "W", 2: "HW", 3: "DHW"}
-
-
-def _is_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+from kerasj.ops.conv_math import conv_output_length
+from kerasj.utils.argument_validation import standardize_data_format, standardize_padding, standardize_tuple
 
 
-# -- argument checking ---------------------------------------------------------------------------------
-def standardize_data_format(value, owner):
-    """`value` checked against ("channels_last", "channels_first"); None means the global image format."""
-    if value is None:
-        # config.image_data_format() where the config module offers it; Keras's own default otherwise.
-        getter = getattr(config, "image_data_format", None)
-        return getter() if getter is not None else "channels_last"
-    if value not in DATA_FORMATS:
-        raise ValueError(f"{owner}: `data_format` must be one of {list(DATA_FORMATS)}; "
-                         f"received data_format={value!r}")
-    return value
-
-
-def standardize_tuple(value, n, name, owner, allow_zero=False):
-    """An int or a length-`n` sequence of ints as an n-tuple of positive (or, with allow_zero, >= 0) ints.
-
-        >>> standardize_tuple(3, 2, "kernel_size", "Conv2D")
-        (3, 3)
-    """
-    values = (value,) * n if _is_int(value) else value
-    try:
-        values = tuple(values)
-    except TypeError:
-        values = None
-    lowest = 0 if allow_zero else 1
-    if values is None or len(values) != n or not all(_is_int(v) and v >= lowest for v in values):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{owner}: `{name}` must be an int or a tuple of {n} int(s), each {bound}; "
-                         f"received {name}={value!r}")
-    return tuple(int(v) for v in values)
-
-
-def standardize_padding(value, owner, allow_causal=False):
-    """Lower-cased "valid" / "same" (and "causal" when allowed)."""
-    valid = ("valid", "same", "causal") if allow_causal else ("valid", "same")
-    padding = value.lower() if isinstance(value, str) else value
-    if padding not in valid:
-        raise ValueError(f"{owner}: `padding` must be one of {list(valid)}; received padding={value!r}")
-    return padding
-
-
-def check_positive_int(value, name, owner):
-    if not _is_int(value) or value <= 0:
-        raise ValueError(f"{owner}: `{name}` must be a positive integer; received {name}={value!r}")
-    return int(value)
-
-
-# -- output-length rules -------------------------------------------------------------------------------
-def conv_output_length(length, kernel, stride, dilation, padding):
-    """Output length of a (non-transposed) convolution or pooling window; None stays None."""
-    if length is None:
-        return None
-    if padding == "valid":
-        return (length - ((kernel - 1) * dilation + 1)) // stride + 1
-    return -(-length // stride)
-
-
-def transpose_output_length(length, kernel, stride, dilation, padding, output_padding):
-    """Output length of a transposed convolution (Keras's rule, see the module docstring)."""
-    if length is None:
-        return None
-    effective = (kernel - 1) * dilation + 1
-    if output_padding is None:
-        return length * stride + (max(effective - stride, 0) if padding == "valid" else 0)
-    pad = 0 if padding == "valid" else effective // 2
-    return (length - 1) * stride + effective - 2 * pad + output_padding
-
-
-def transpose_padding(length, kernel, stride, dilation, padding, output_padding):
-    """(low, high) padding of the stride-dilated input that turns a plain convolution with the flipped
-    kernel into Keras's transposed convolution. The padded length is `out + kd - 1`; "same" puts the
-    larger half first, capped at `kd - 1`."""
-    effective = (kernel - 1) * dilation + 1
-    out = transpose_output_length(length, kernel, stride, dilation, padding, output_padding)
-    total = out + effective - 1 - ((length - 1) * stride + 1)
-    low = effective - 1 if padding == "valid" else min((total + 1) // 2, effective - 1)
-    return low, total - low
-
-
-# -- the convolution primitive ---------------------------------------------------------------------------
-def conv(inputs, kernel, *, data_format, kernel_io="IO", strides=None, padding="valid", dilation_rate=None,
-         groups=1, lhs_dilation=None):
-    """N-D convolution with a kernel laid out `(*kernel_size, a, b)`; `kernel_io` names `a`, `b` ("IO": input
-    channels then output channels; "OI": the reverse, as transposed kernels are stored). It runs through
-    `conv_primitive`, which keeps it fast inside compiled loops on CPU.
-
-    `padding` is "valid", "same", "causal" (left padding only, rank 1) or explicit (low, high) pairs.
-
-        >>> conv(jnp.ones((1, 5, 5, 2)), jnp.ones((3, 3, 2, 4)), data_format="channels_last").shape
-        (1, 3, 3, 4)
-    """
-    rank = inputs.ndim - 2
-    spatial = _SPATIAL_LETTERS[rank]
-    io_spec = "N" + spatial + "C" if data_format == "channels_last" else "NC" + spatial
-    strides = strides or (1,) * rank
-    dilation_rate = dilation_rate or (1,) * rank
-    if padding == "causal":
-        padding = [((k - 1) * d, 0) for k, d in zip(kernel.shape[:rank], dilation_rate)]
-    elif isinstance(padding, str):
-        padding = padding.upper()
-    return conv_general_dilated(inputs, kernel.astype(inputs.dtype), window_strides=strides, padding=padding,
-                                lhs_dilation=lhs_dilation, rhs_dilation=dilation_rate,
-                                dimension_numbers=(io_spec, spatial + kernel_io, io_spec), feature_group_count=groups)
-
-
+# -- shapes in either data format ----------------------------------------------------------------------
 def channel_axis(data_format):
     return -1 if data_format == "channels_last" else 1
 

@@ -5,8 +5,9 @@ convolution and `(*kernel_size, filters, input_channels)` for a transposed one.
 """
 import jax.numpy as jnp
 
-from kerasj.layers.conv_base import (ConvBase, check_positive_int, conv, spatial_dims, standardize_tuple,
-                                     transpose_output_length, transpose_padding)
+from kerasj.layers.conv_base import ConvBase, spatial_dims
+from kerasj.ops.conv_math import conv, transpose_output_length, transpose_padding
+from kerasj.utils.argument_validation import check_positive_int, standardize_tuple
 from kerasj.variables import Variable
 
 

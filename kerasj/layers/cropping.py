@@ -1,9 +1,9 @@
 """Cropping layers: Cropping1D, Cropping2D, Cropping3D. Amounts are read as the padding layers read them
 (`standardize_pairs`); cropping as much as or more than an axis holds is an error."""
-from kerasj.layers.conv_base import standardize_data_format
 from kerasj.layers.input_spec import InputSpec
 from kerasj.layers.layer import Layer
 from kerasj.layers.padding import spatial_offset, standardize_pairs
+from kerasj.utils.argument_validation import standardize_data_format
 
 
 class Cropping(Layer):

@@ -1,14 +1,10 @@
 """Embedding: integer indices to dense vectors (optionally creating a padding mask)."""
 import jax.numpy as jnp
-import numpy as np
 
 from kerasj import constraints, initializers, regularizers
 from kerasj.layers.lora import LoRAMixin
 from kerasj.layers.layer import Layer
-
-
-def _positive_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
+from kerasj.utils.argument_validation import check_positive_int
 
 
 class Embedding(LoRAMixin, Layer):
@@ -35,11 +31,8 @@ class Embedding(LoRAMixin, Layer):
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, weights=None, lora_rank=None, lora_alpha=None,
                  quantization_config=None, **kwargs):
-        if not _positive_int(input_dim):
-            raise ValueError(f"Embedding: `input_dim` must be a positive integer; received input_dim={input_dim!r}")
-        if not _positive_int(output_dim):
-            raise ValueError(f"Embedding: `output_dim` must be a positive integer; received "
-                             f"output_dim={output_dim!r}")
+        check_positive_int(input_dim, "input_dim", "Embedding")
+        check_positive_int(output_dim, "output_dim", "Embedding")
         kwargs.pop("input_length", None)  # accepted and ignored, as in Keras 3
         super().__init__(**kwargs)
         if quantization_config is not None:

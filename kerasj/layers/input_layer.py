@@ -1,6 +1,6 @@
 """InputLayer and Input: the entry points of a functional graph."""
 from kerasj.layers.layer import Layer
-from kerasj.symbolic import KerasTensor, Node
+from kerasj.ops.symbolic import KerasTensor, Node
 from kerasj.variables import standardize_dtype
 
 

@@ -20,15 +20,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from kerasj import config
-from kerasj.utils.memory import check_allocation
+from kerasj import config, constraints, initializers, regularizers
 from kerasj.layers.input_spec import assert_input_compatibility
-from kerasj.layers.masks import masks_of, set_masks
+from kerasj.masks import masks_of, set_masks
+from kerasj.ops.operation import Operation
+from kerasj.ops.symbolic import KerasTensor, compute_output_spec
 from kerasj.random import SeedGenerator
-from kerasj.symbolic import KerasTensor, Node, any_symbolic, compute_output_spec
-from kerasj.utils.naming import reserve, to_snake_case, uniquify
-from kerasj.variables import (Variable, bump_structure_version, current_scope, name_scope, standardize_dtype,
-                              structure_version)
+from kerasj.utils.memory import check_allocation
+from kerasj.variables import (Variable, _name_stack, bump_structure_version, current_scope, name_scope,
+                              standardize_dtype, structure_version)
 
 _call_local = threading.local()
 
@@ -63,8 +63,9 @@ def _resolve_dtype_policy(dtype):
     return name, name, name
 
 
-class Layer:
-    """Base class of all layers and models (Keras 3 API).
+class Layer(Operation):
+    """Base class of all layers and models (Keras 3 API): an Operation with weights, a lazy `build`, masks,
+    losses and a config.
 
     Args:
         trainable: whether the layer's weights are updated by training.
@@ -87,7 +88,6 @@ class Layer:
             raise TypeError(f"{type(self).__name__}: unrecognized keyword arguments {sorted(unknown)}")
         object.__setattr__(self, "_own_variables", [])
         bump_structure_version()
-        self._inbound_nodes = []
         self._losses = []
         self._regularized = []  # (variable, regularizer) pairs from add_weight
         self._trainable = bool(trainable)
@@ -98,14 +98,7 @@ class Layer:
         self.autocast = autocast
         policy, self._variable_dtype, self._compute_dtype = _resolve_dtype_policy(dtype)
         self._dtype_policy_name = policy
-        if name is None:
-            name = uniquify(to_snake_case(type(self).__name__))
-        elif not isinstance(name, str) or "/" in name:
-            raise ValueError(f"{type(self).__name__}: name must be a string without '/'; received {name!r}")
-        else:
-            reserve(name)
-        self.name = name
-        from kerasj import regularizers
+        super().__init__(name=name)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         # tf.keras-style shape hints on the first layer of a Sequential model.
         input_shape = kwargs.get("input_shape")
@@ -304,7 +297,6 @@ class Layer:
 
         `initializer` defaults to "glorot_uniform" for float weights and "zeros" otherwise, as in Keras.
         """
-        from kerasj import constraints, initializers, regularizers
         shape = () if shape is None else tuple(shape)
         dtype = standardize_dtype(dtype or self._variable_dtype)
         if initializer is None:
@@ -327,7 +319,6 @@ class Layer:
         return self.add_weight(*args, **kwargs)
 
     def _inside_own_scope(self):
-        from kerasj.variables import _name_stack
         stack = _name_stack()
         return bool(stack) and stack[-1] == self.name
 
@@ -487,9 +478,7 @@ class Layer:
             raise ValueError(f"Layer '{self.name}' was called without inputs.")
         if args:
             args = (self._convert_inputs(args[0]),) + tuple(args[1:])
-        if any_symbolic((args, kwargs)):
-            return self._symbolic_call(args, kwargs)
-        return self._eager_call(args, kwargs)
+        return super().__call__(*args, **kwargs)
 
     def _resolve_training(self, kwargs):
         training = kwargs.get("training")
@@ -551,7 +540,7 @@ class Layer:
         elif previous_mask is not None and not self.__dict__.get("_warned_mask_lost"):
             object.__setattr__(self, "_warned_mask_lost", True)
             warnings.warn(f"Layer '{self.name}' ({type(self).__name__}) received an input with a mask but does not "
-                          "support masking, so layers after it will not see the mask.", stacklevel=3)
+                          "support masking, so layers after it will not see the mask.", stacklevel=4)
 
     def _eager_call(self, args, kwargs):
         kwargs = dict(kwargs)
@@ -584,9 +573,8 @@ class Layer:
         self._check_inputs(args[0] if args else None)
         self._maybe_build(args, kwargs)
         self._check_inputs(args[0] if args else None)
-        outputs = self.compute_output_spec(*args, **kwargs)
+        outputs = super()._symbolic_call(args, kwargs)
         self._clear_losses()  # losses added while evaluating shapes are abstract; drop them
-        Node(self, args, kwargs, outputs)
         return outputs
 
     def compute_output_spec(self, *args, **kwargs):
@@ -637,10 +625,6 @@ class Layer:
         if self._batch_input_shape is not None:
             cfg["batch_input_shape"] = self._batch_input_shape
         return cfg
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

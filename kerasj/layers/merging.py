@@ -15,8 +15,9 @@ import jax.numpy as jnp
 from jax import lax
 
 from kerasj.layers.layer import Layer
-from kerasj.layers.normalization import is_int, l2_normalize
-from kerasj.symbolic import KerasTensor
+from kerasj.layers.normalization import l2_normalize
+from kerasj.ops.symbolic import KerasTensor
+from kerasj.utils.argument_validation import is_int
 
 
 class _Merge(Layer):

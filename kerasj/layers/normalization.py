@@ -11,17 +11,12 @@ which is the expression Keras 3 evaluates, in the same order (outputs matched Ke
 import warnings
 
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 
 from kerasj import config, constraints, initializers, regularizers
 from kerasj.layers.input_spec import InputSpec
 from kerasj.layers.layer import Layer
-
-
-def is_int(value):
-    """True for Python and numpy integers, False for bools (which Python counts as ints)."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+from kerasj.utils.argument_validation import is_int
 
 
 def standardize_axis(axis, owner, allow_list=True):

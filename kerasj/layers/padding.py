@@ -5,18 +5,18 @@ spellings of such amounts and is shared with the cropping layers.
 """
 import jax.numpy as jnp
 
-from kerasj.layers.conv_base import _is_int, standardize_data_format
 from kerasj.layers.input_spec import InputSpec
 from kerasj.layers.layer import Layer
+from kerasj.utils.argument_validation import is_int, standardize_data_format
 
 
 def _pair(value, what, owner):
-    pair = (value, value) if _is_int(value) else value
+    pair = (value, value) if is_int(value) else value
     try:
         pair = tuple(pair)
     except TypeError:
         pair = None
-    if pair is None or len(pair) != 2 or not all(_is_int(v) and v >= 0 for v in pair):
+    if pair is None or len(pair) != 2 or not all(is_int(v) and v >= 0 for v in pair):
         raise ValueError(f"{owner}: {what} must be a non-negative int or a tuple of 2 non-negative ints; "
                          f"received {value!r}")
     return tuple(int(v) for v in pair)
@@ -31,7 +31,7 @@ def standardize_pairs(value, rank, name, owner):
     """
     if rank == 1:
         return (_pair(value, f"`{name}`", owner),)
-    entries = (value,) * rank if _is_int(value) else value
+    entries = (value,) * rank if is_int(value) else value
     try:
         entries = tuple(entries)
     except TypeError:

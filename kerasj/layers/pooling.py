@@ -10,10 +10,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from kerasj.layers.conv_base import (channel_axis, conv_output_length, spatial_dims, standardize_data_format,
-                                     standardize_padding, standardize_tuple, with_channels)
+from kerasj.layers.conv_base import channel_axis, spatial_dims, with_channels
 from kerasj.layers.input_spec import InputSpec
 from kerasj.layers.layer import Layer
+from kerasj.ops.conv_math import conv_output_length
+from kerasj.utils.argument_validation import standardize_data_format, standardize_padding, standardize_tuple
 
 
 # Initial values are numpy scalars, not jnp arrays: lax.reduce_window recognises max/sum pooling (and so

@@ -8,9 +8,9 @@ import math
 import numbers
 
 from kerasj import random, regularizers
-from kerasj.layers.conv_base import standardize_data_format
 from kerasj.layers.input_spec import InputSpec
 from kerasj.layers.layer import Layer
+from kerasj.utils.argument_validation import standardize_data_format
 
 
 def _check_fraction(layer, name, value):

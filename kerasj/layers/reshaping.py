@@ -6,9 +6,9 @@ import math
 
 import jax.numpy as jnp
 
-from kerasj.layers.conv_base import check_positive_int, standardize_data_format
 from kerasj.layers.input_spec import InputSpec
 from kerasj.layers.layer import Layer
+from kerasj.utils.argument_validation import check_positive_int, standardize_data_format
 
 
 class Flatten(Layer):

@@ -6,7 +6,9 @@ is stored as Keras stores it, `(*kernel_size, input_channels, depth_multiplier)`
 depthwise convolution followed by a 1x1 ("pointwise") convolution with kernel
 `(*ones, input_channels * depth_multiplier, filters)`.
 """
-from kerasj.layers.conv_base import ConvBase, check_positive_int, conv
+from kerasj.layers.conv_base import ConvBase
+from kerasj.ops.conv_math import conv
+from kerasj.utils.argument_validation import check_positive_int
 
 
 def depthwise(inputs, kernel, layer):

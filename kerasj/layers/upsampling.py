@@ -7,10 +7,10 @@ what Keras 3 does on JAX, so results agree numerically.
 import jax
 import jax.numpy as jnp
 
-from kerasj.layers.conv_base import check_positive_int, standardize_data_format, standardize_tuple
 from kerasj.layers.input_spec import InputSpec
 from kerasj.layers.layer import Layer
 from kerasj.layers.padding import spatial_offset
+from kerasj.utils.argument_validation import check_positive_int, standardize_data_format, standardize_tuple
 
 # Keras's interpolation names -> jax.image.resize methods.
 _RESIZE_METHODS = {"nearest": "nearest", "bilinear": "linear", "bicubic": "cubic", "lanczos3": "lanczos3",

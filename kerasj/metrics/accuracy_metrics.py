@@ -6,8 +6,8 @@ sequence outputs); the classes average them with `MeanMetricWrapper` semantics.
 import jax.numpy as jnp
 
 from kerasj import config
-from kerasj.losses import _array, _same_rank
 from kerasj.metrics.reduction_metrics import MeanMetricWrapper
+from kerasj.utils.losses_utils import same_rank, to_array
 
 
 def _as_float(matches):
@@ -49,9 +49,9 @@ def accuracy(y_true, y_pred):
 
     >>> accuracy([[1.0], [2.0], [3.0]], [[1.0], [2.0], [0.0]])   # [[1.], [1.], [0.]]
     """
-    y_pred = _array(y_pred)
-    y_true = _array(y_true, y_pred.dtype)
-    y_true, y_pred = _same_rank(y_true, y_pred)
+    y_pred = to_array(y_pred)
+    y_true = to_array(y_true, y_pred.dtype)
+    y_true, y_pred = same_rank(y_true, y_pred)
     return _as_float(y_true == y_pred)
 
 
@@ -60,9 +60,9 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
     >>> binary_accuracy([[1.0], [0.0]], [[0.6], [0.7]])   # [[1.], [0.]]
     """
-    y_true = _array(y_true)
-    y_pred = _array(y_pred)
-    y_true, y_pred = _same_rank(y_true, y_pred)
+    y_true = to_array(y_true)
+    y_pred = to_array(y_pred)
+    y_true, y_pred = same_rank(y_true, y_pred)
     predicted = (y_pred > jnp.asarray(threshold, y_pred.dtype)).astype(y_true.dtype)
     return _as_float(y_true == predicted)
 
@@ -72,7 +72,7 @@ def categorical_accuracy(y_true, y_pred):
 
     >>> categorical_accuracy([[0, 1, 0], [1, 0, 0]], [[0.1, 0.8, 0.1], [0.2, 0.7, 0.1]])   # [1., 0.]
     """
-    return _argmax_matches(jnp.argmax(_array(y_true), axis=-1), _array(y_pred))
+    return _argmax_matches(jnp.argmax(to_array(y_true), axis=-1), to_array(y_pred))
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
@@ -81,8 +81,8 @@ def sparse_categorical_accuracy(y_true, y_pred):
 
     >>> sparse_categorical_accuracy([1, 0], [[0.1, 0.8, 0.1], [0.2, 0.7, 0.1]])   # [1., 0.]
     """
-    y_pred = _array(y_pred)
-    matches = _argmax_matches(_array(y_true, y_pred.dtype), y_pred)
+    y_pred = to_array(y_pred)
+    matches = _argmax_matches(to_array(y_true, y_pred.dtype), y_pred)
     if matches.ndim > 1 and matches.shape[-1] == 1:
         matches = jnp.squeeze(matches, -1)
     return matches
@@ -94,7 +94,7 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
     >>> top_k_categorical_accuracy([[0, 0, 1], [0, 1, 0]], [[0.1, 0.5, 0.4], [0.6, 0.1, 0.3]], k=2)
     ... # [1., 0.]
     """
-    return _top_k_matches(jnp.argmax(_array(y_true), axis=-1), _array(y_pred), k)
+    return _top_k_matches(jnp.argmax(to_array(y_true), axis=-1), to_array(y_pred), k)
 
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
@@ -103,8 +103,8 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
 
     >>> sparse_top_k_categorical_accuracy([2, 1], [[0.1, 0.5, 0.4], [0.6, 0.1, 0.3]], k=2)   # [1., 0.]
     """
-    y_pred = _array(y_pred)
-    y_true = _array(y_true, y_pred.dtype if from_sorted_ids else "int32")
+    y_pred = to_array(y_pred)
+    y_true = to_array(y_true, y_pred.dtype if from_sorted_ids else "int32")
     return _top_k_matches(y_true, y_pred, k, from_sorted_ids=from_sorted_ids)
 
 

@@ -15,9 +15,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerasj import config
-from kerasj.losses import _array, _same_rank
 from kerasj.metrics.metric import Metric
 from kerasj.metrics.reduction_metrics import divide_no_nan
+from kerasj.utils.losses_utils import same_rank, to_array
 
 # Score given to predictions outside the top k: below every threshold, including the default one used
 # with `top_k` (which is this same value, so any prediction inside the top k counts as positive).
@@ -115,7 +115,7 @@ def confusion_counts(y_true, y_pred, sample_weight=None, label_weights=None, *, 
     (Array([1.], dtype=float32), Array([1.], dtype=float32))
     """
     y_pred = y_pred.astype(dtype)
-    y_true, y_pred = _same_rank(y_true, y_pred)
+    y_true, y_pred = same_rank(y_true, y_pred)
     if top_k is not None:
         y_pred = _keep_top_k(y_pred, top_k)
     if class_id is not None:
@@ -180,9 +180,9 @@ def update_confusion_matrix(counts, y_true, y_pred, thresholds, *, evenly_spaced
         array([1., 2.], dtype=float32)
     """
     # Plain conversions only here (no dtype casts): casting is compiled with the rest in confusion_counts.
-    optional = lambda x: None if x is None else _array(x)  # noqa: E731
+    optional = lambda x: None if x is None else to_array(x)  # noqa: E731
     increments = confusion_counts(
-        _array(y_true), _array(y_pred), optional(sample_weight), optional(label_weights), keys=tuple(counts),
+        to_array(y_true), to_array(y_pred), optional(sample_weight), optional(label_weights), keys=tuple(counts),
         dtype=next(iter(counts.values())).dtype, thresholds=tuple(thresholds), evenly_spaced=evenly_spaced,
         first_threshold_below_zero=first_threshold_below_zero, top_k=top_k, class_id=class_id,
         multi_label=multi_label, owner=owner)
@@ -637,7 +637,7 @@ class AUC(_ConfusionMatrixMetric):
         self._built = True
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_pred = _array(y_pred)
+        y_pred = to_array(y_pred)
         if not self._built:  # multi_label without num_labels: the state is sized by the first batch
             if y_pred.ndim != 2:
                 raise ValueError(f"AUC: with multi_label=True, y_pred must have shape (batch, num_labels); "

@@ -4,8 +4,8 @@ along `axis` and averaged over samples (so they measure agreement within each ro
 import jax.numpy as jnp
 
 from kerasj import config
-from kerasj.losses import _prepare
 from kerasj.metrics.reduction_metrics import MeanMetricWrapper
+from kerasj.utils.losses_utils import prepare_pair
 
 
 def pearson_correlation(y_true, y_pred, axis=-1):
@@ -14,7 +14,7 @@ def pearson_correlation(y_true, y_pred, axis=-1):
 
     >>> pearson_correlation([[1.0, 2.0, 3.0]], [[2.0, 4.0, 7.0]])   # [0.99339914]
     """
-    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true, y_pred = prepare_pair(y_true, y_pred)
     true_scores = (y_true - jnp.mean(y_true, axis=axis, keepdims=True)) / jnp.std(y_true, axis=axis, keepdims=True)
     pred_scores = (y_pred - jnp.mean(y_pred, axis=axis, keepdims=True)) / jnp.std(y_pred, axis=axis, keepdims=True)
     return jnp.mean(true_scores * pred_scores, axis=axis)
@@ -26,7 +26,7 @@ def concordance_correlation(y_true, y_pred, axis=-1):
 
     >>> concordance_correlation([[1.0, 2.0, 3.0]], [[1.0, 2.0, 3.0]])   # [1.0]
     """
-    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true, y_pred = prepare_pair(y_true, y_pred)
     true_mean = jnp.mean(y_true, axis=axis, keepdims=True)
     pred_mean = jnp.mean(y_pred, axis=axis, keepdims=True)
     covariance = jnp.mean((y_true - true_mean) * (y_pred - pred_mean), axis=axis, keepdims=True)

@@ -11,8 +11,8 @@ import jax
 import jax.numpy as jnp
 
 from kerasj import config
-from kerasj.losses import _array
 from kerasj.metrics.metric import Metric
+from kerasj.utils.losses_utils import to_array
 
 _AVERAGES = (None, "micro", "macro", "weighted")
 
@@ -124,10 +124,10 @@ class FBetaScore(Metric):
         self._built = True
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true, y_pred = _array(y_true), _array(y_pred)
+        y_true, y_pred = to_array(y_true), to_array(y_pred)
         if not self._built:
             self._build(y_true.shape, y_pred.shape)
-        increments = f_score_counts(y_true, y_pred, None if sample_weight is None else _array(sample_weight),
+        increments = f_score_counts(y_true, y_pred, None if sample_weight is None else to_array(sample_weight),
                                     dtype=self.dtype, threshold=self.threshold, axis=self.axis)
         for variable, increment in zip(self._count_variables, increments):
             variable.assign_add(increment)

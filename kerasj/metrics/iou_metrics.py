@@ -11,8 +11,8 @@ import jax
 import jax.numpy as jnp
 
 from kerasj import config
-from kerasj.losses import _array
 from kerasj.metrics.metric import Metric
+from kerasj.utils.losses_utils import to_array
 
 
 def confusion_matrix(labels, predictions, num_classes, weights=None, dtype="float32"):
@@ -122,7 +122,7 @@ class _IoUBase(Metric):
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Add a batch of class ids (or one-hot / score vectors along `axis`, when not sparse)."""
         self.total_cm.assign_add(confusion_matrix_increment(
-            _array(y_true), _array(y_pred), None if sample_weight is None else _array(sample_weight),
+            to_array(y_true), to_array(y_pred), None if sample_weight is None else to_array(sample_weight),
             num_classes=self.num_classes, dtype=self.dtype, sparse_y_true=self.sparse_y_true,
             sparse_y_pred=self.sparse_y_pred, axis=self.axis, ignore_class=self.ignore_class,
             threshold=self._threshold, owner=type(self).__name__))

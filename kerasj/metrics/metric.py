@@ -9,7 +9,7 @@ import jax.numpy as jnp
 
 from kerasj import initializers
 from kerasj.utils.naming import to_snake_case, uniquify
-from kerasj.variables import StateScope, Variable, name_scope, standardize_dtype
+from kerasj.variables import Variable, name_scope, pure, standardize_dtype
 
 
 def _resolve_initializer(initializer):
@@ -123,14 +123,14 @@ class Metric:
         return self.result()
 
     # -- the stateless API (Keras 3) -------------------------------------------------------------------
-    def _state_scope(self, metric_variables, method):
+    def _checked(self, metric_variables, method):
         variables = self.variables
         if metric_variables is None or len(metric_variables) != len(variables):
             received = "None" if metric_variables is None else f"{len(metric_variables)} values"
             raise ValueError(f"{type(self).__name__}.{method}: metric_variables must hold one value per "
                              f"variable in `.variables` ({len(variables)}: "
                              f"{[v.path for v in variables]}); received {received}.")
-        return StateScope(zip(variables, metric_variables))
+        return metric_variables
 
     def stateless_update_state(self, metric_variables, *args, **kwargs):
         """`update_state` as a pure function: returns the new variable values, in `.variables` order.
@@ -140,20 +140,16 @@ class Metric:
         >>> m.stateless_result(values)
         Array(2., dtype=float32)
         """
-        with self._state_scope(metric_variables, "stateless_update_state") as scope:
-            self.update_state(*args, **kwargs)
-            return scope.values(self.variables)
+        values = self._checked(metric_variables, "stateless_update_state")
+        return pure(self.update_state, self.variables)(values, *args, **kwargs)[0]
 
     def stateless_result(self, metric_variables):
         """`result()` computed from the given variable values instead of the metric's own."""
-        with self._state_scope(metric_variables, "stateless_result"):
-            return self.result()
+        return pure(self.result, self.variables)(self._checked(metric_variables, "stateless_result"))[1]
 
     def stateless_reset_state(self):
         """The variable values `reset_state()` would assign, without assigning them."""
-        with StateScope() as scope:
-            self.reset_state()
-            return scope.values(self.variables)
+        return pure(self.reset_state, self.variables)([v.value for v in self.variables])[0]
 
     # -- config ------------------------------------------------------------------------------------------
     def get_config(self):

@@ -3,8 +3,8 @@
 The per-sample formulas live in `kerasj.losses`; these classes only accumulate them (lower is better).
 """
 from kerasj import losses
-from kerasj.losses import _array, _same_rank
 from kerasj.metrics.reduction_metrics import MeanMetricWrapper
+from kerasj.utils.losses_utils import same_rank, to_array
 
 
 class BinaryCrossentropy(MeanMetricWrapper):
@@ -63,11 +63,11 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
     def update_state(self, y_true, y_pred, sample_weight=None):
         ignore_class = self._fn_kwargs["ignore_class"]
         if ignore_class is not None and sample_weight is not None:
-            labels = _array(y_true)
-            if labels.ndim == _array(y_pred).ndim:  # (batch, ..., 1) labels
+            labels = to_array(y_true)
+            if labels.ndim == to_array(y_pred).ndim:  # (batch, ..., 1) labels
                 labels = labels[..., 0]
-            kept, sample_weight = _same_rank((labels != ignore_class).astype(self.dtype),
-                                             _array(sample_weight, self.dtype))
+            kept, sample_weight = same_rank((labels != ignore_class).astype(self.dtype),
+                                            to_array(sample_weight, self.dtype))
             sample_weight = sample_weight * kept
         super().update_state(y_true, y_pred, sample_weight=sample_weight)
 

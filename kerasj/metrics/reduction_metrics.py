@@ -7,9 +7,9 @@ value per sample; a `Mean` divides the weighted total by the total weight.
 import jax.numpy as jnp
 
 from kerasj import losses
-from kerasj.layers.masks import get_mask
-from kerasj.losses import _apply_mask, _array, _same_rank
+from kerasj.masks import get_mask
 from kerasj.metrics.metric import Metric
+from kerasj.utils.losses_utils import apply_mask, same_rank, to_array
 
 
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
@@ -20,10 +20,10 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
     >>> reduce_to_samplewise_values(jnp.ones((2, 3)), jnp.array([1.0, 2.0]), jnp.mean, "float32")
     (Array([1., 2.], dtype=float32), Array([1., 2.], dtype=float32))
     """
-    values = _array(values, dtype)
+    values = to_array(values, dtype)
     if sample_weight is not None:
-        sample_weight = _array(sample_weight, dtype)
-        values, sample_weight = _same_rank(values, sample_weight)
+        sample_weight = to_array(sample_weight, dtype)
+        values, sample_weight = same_rank(values, sample_weight)
         weight_ndim = sample_weight.ndim
         if values.ndim > weight_ndim:
             values = reduce_fn(values, axis=tuple(range(weight_ndim, values.ndim)))
@@ -127,8 +127,8 @@ class MeanMetricWrapper(Mean):
         mask = get_mask(y_pred)  # padded steps of a masked output do not count, as in Keras
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         if mask is not None:
-            sample_weight = _apply_mask(None if sample_weight is None else _array(sample_weight, self.dtype),
-                                        jnp.asarray(mask, bool), self.dtype, "sum")
+            sample_weight = apply_mask(None if sample_weight is None else to_array(sample_weight, self.dtype),
+                                       jnp.asarray(mask, bool), self.dtype, "sum")
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):

@@ -5,9 +5,9 @@ The per-sample formulas live in `kerasj.losses`; the classes here only accumulat
 import jax.numpy as jnp
 
 from kerasj import losses
-from kerasj.losses import _array, _same_rank
 from kerasj.metrics.metric import Metric
 from kerasj.metrics.reduction_metrics import Mean, MeanMetricWrapper
+from kerasj.utils.losses_utils import same_rank, to_array
 
 
 class MeanSquaredError(MeanMetricWrapper):
@@ -120,7 +120,7 @@ class RootMeanSquaredError(Mean):
         super().__init__(name=name, dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true, y_pred = _same_rank(_array(y_true, self.dtype), _array(y_pred, self.dtype))
+        y_true, y_pred = same_rank(to_array(y_true, self.dtype), to_array(y_pred, self.dtype))
         super().update_state(jnp.square(y_pred - y_true), sample_weight=sample_weight)
 
     def result(self):
@@ -175,10 +175,10 @@ class R2Score(Metric):
         self._built = True
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true, y_pred = _same_rank(_array(y_true, self.dtype), _array(y_pred, self.dtype))
+        y_true, y_pred = same_rank(to_array(y_true, self.dtype), to_array(y_pred, self.dtype))
         if not self._built:
             self._build(y_true.shape, y_pred.shape)
-        weight = _array(1.0 if sample_weight is None else sample_weight, self.dtype)
+        weight = to_array(1.0 if sample_weight is None else sample_weight, self.dtype)
         if weight.ndim == 1:  # per-sample weights apply to every output column
             weight = weight[:, None]
         weight = jnp.broadcast_to(weight, y_true.shape)

@@ -3,6 +3,7 @@
     >>> copy = kerasj.models.clone_model(model)
     >>> copy.set_weights(model.get_weights())   # to copy the weights too
 """
+from kerasj.ops.symbolic import KerasTensor
 
 
 def clone_model(model, input_tensors=None, clone_function=None, call_function=None, recursive=False, **kwargs):
@@ -70,7 +71,6 @@ def _clone_functional(model, input_tensors, clone_layer):
 
     from kerasj.layers.input_layer import Input
     from kerasj.models.functional import Functional
-    from kerasj.symbolic import KerasTensor
     is_tensor = lambda x: isinstance(x, KerasTensor)
     graph = model._graph
     values, clones = {}, {}
@@ -85,7 +85,7 @@ def _clone_functional(model, input_tensors, clone_layer):
         values[id(t)] = new_inputs[i] if new_inputs is not None else Input(
             batch_shape=layer.batch_shape, dtype=layer.dtype, name=layer.name)
     for node in graph.nodes:
-        layer = node.layer
+        layer = node.operation
         if id(layer) not in clones:
             clones[id(layer)] = clone_layer(layer)
         lookup = lambda x: values[id(x)] if is_tensor(x) else x

@@ -8,8 +8,9 @@
 import jax
 
 from kerasj.layers.input_layer import InputLayer
+from kerasj.layers.layer import Layer
 from kerasj.models.model import Model
-from kerasj.symbolic import KerasTensor
+from kerasj.ops.symbolic import KerasTensor
 
 
 def _is_tensor(x):
@@ -76,18 +77,17 @@ class FunctionalGraph:
         longest distance to an output."""
         first_seen = {}
         for index, node in enumerate(self._pre_order()):
-            first_seen.setdefault(id(node.layer), index)
+            first_seen.setdefault(id(node.operation), index)
         post = self._post_order()
         node_depth, layer_depth = {}, {}
         for node in reversed(post):
-            depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+            depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.operation), 0))
             node_depth[id(node)] = depth
-            layer_depth[id(node.layer)] = depth
+            layer_depth[id(node.operation)] = depth
             for parent in node.parent_nodes:
                 node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
-        from kerasj.layers.op_layer import OpLayer
-        # Operators on symbolic tensors (x + y) are graph nodes but, as in Keras, not layers of the model.
-        layers = {id(node.layer): node.layer for node in post if not isinstance(node.layer, OpLayer)}
+        # Ops on symbolic tensors (x + y) are graph nodes but, as in Keras, not layers of the model.
+        layers = {id(node.operation): node.operation for node in post if isinstance(node.operation, Layer)}
         return sorted(layers.values(), key=lambda l: (-layer_depth[id(l)], first_seen[id(l)]))
 
     def _walk(self):
@@ -149,7 +149,7 @@ class FunctionalGraph:
         return flat
 
     def run(self, inputs, call_layer):
-        """Execute the graph; `call_layer(layer, args, kwargs)` performs one layer call."""
+        """Execute the graph; `call_layer(operation, args, kwargs)` performs one layer (or op) call."""
         values = {}
         for tensor, value in zip(self.input_tensors, self.flatten_inputs(inputs)):
             values[id(tensor)] = value
@@ -158,10 +158,10 @@ class FunctionalGraph:
                 return values[id(x)] if _is_tensor(x) else x
             args = jax.tree_util.tree_map(lookup, node.call_args, is_leaf=_is_tensor)
             kwargs = jax.tree_util.tree_map(lookup, node.call_kwargs, is_leaf=_is_tensor)
-            result = call_layer(node.layer, args, kwargs)
+            result = call_layer(node.operation, args, kwargs)
             produced = jax.tree_util.tree_leaves(result)
             if len(produced) != len(node.output_tensors):
-                raise ValueError(f"Layer '{node.layer.name}' returned {len(produced)} outputs when called on "
+                raise ValueError(f"Layer '{node.operation.name}' returned {len(produced)} outputs when called on "
                                  f"real data but {len(node.output_tensors)} symbolically.")
             for tensor, value in zip(node.output_tensors, produced):
                 values[id(tensor)] = value

@@ -10,7 +10,7 @@ layer shared with another model saves the same way. Loading replays the calls in
 """
 import jax
 
-from kerasj.symbolic import KerasTensor
+from kerasj.ops.symbolic import KerasTensor
 
 _is_tensor = lambda x: isinstance(x, KerasTensor)
 
@@ -24,7 +24,7 @@ def _graph_nodes(model):
         in_graph.add(id(layer._inbound_nodes[index]))
     per_layer, layers = {}, []
     for node in _ordered_nodes(graph):
-        layer = node.layer
+        layer = node.operation
         if id(layer) not in per_layer:
             per_layer[id(layer)] = []
             layers.append(layer)

@@ -17,9 +17,9 @@
 import jax
 
 from kerasj.layers.layer import Layer, is_shape
-from kerasj.symbolic import KerasTensor
+from kerasj.ops.symbolic import KerasTensor
 from kerasj.trainer.trainer import Trainer
-from kerasj.variables import StateScope
+from kerasj.variables import abstract_eval, pure
 
 
 def _is_functional_call(args, kwargs):
@@ -158,12 +158,8 @@ class Model(Trainer, Layer):
             return jax.ShapeDtypeStruct(tuple(x.shape), x.dtype)
         structs = jax.tree_util.tree_map(to_struct, specs, is_leaf=lambda x: isinstance(x, KerasTensor))
 
-        def run(x):
-            with StateScope():
-                out = self(x)
-            self._clear_losses()
-            return out
-        jax.eval_shape(run, structs)
+        abstract_eval(self, structs)
+        self._clear_losses()
         self.built = True
         if self._graph is None:
             self._build_shapes = jax.tree_util.tree_map(lambda t: (None,) + tuple(t.shape)[1:], specs,
@@ -185,11 +181,12 @@ class Model(Trainer, Layer):
             if len(given) != len(own):
                 raise ValueError(f"stateless_call on '{self.name}': expected {len(own)} {kind} variable values "
                                  f"(model.{kind}_variables), received {len(given)}.")
-        with StateScope(list(zip(trainable, trainable_variables)) + list(zip(non_trainable, non_trainable_variables))
-                        ) as scope:
-            outputs = self(*args, **kwargs)
-            new_non_trainable = scope.values(non_trainable)
-            losses = list(self.losses) if return_losses else None
+        def call():
+            return self(*args, **kwargs), (list(self.losses) if return_losses else None)
+
+        new_values, (outputs, losses) = pure(call, trainable + non_trainable)(
+            list(trainable_variables) + list(non_trainable_variables))
+        new_non_trainable = new_values[len(trainable):]
         if return_losses:
             return outputs, new_non_trainable, losses
         return outputs, new_non_trainable

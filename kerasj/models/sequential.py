@@ -11,7 +11,7 @@ Without an Input (or an `input_shape=` on the first layer) the model is built on
 from kerasj.layers.input_layer import InputLayer
 from kerasj.layers.layer import Layer
 from kerasj.models.model import Model
-from kerasj.symbolic import KerasTensor
+from kerasj.ops.symbolic import KerasTensor
 from kerasj.variables import bump_structure_version, name_scope
 
 

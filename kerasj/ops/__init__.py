@@ -15,43 +15,43 @@ import builtins as _builtins
 import functools as _functools
 import inspect as _inspect
 
+import jax as _jax
+
 from kerasj.ops import core, image, linalg, math, nn, numpy, numpy_extra, signal
+from kerasj.ops.operators import FunctionOp as _FunctionOp
+from kerasj.ops.symbolic import KerasTensor as _KerasTensor
 from kerasj.variables import Variable as _Variable
 
 _SYMBOLIC_CORE = ("cast", "saturate_cast", "stop_gradient", "slice", "slice_update", "scatter_update")
 
 
 def _has_symbolic(values):
-    from kerasj.symbolic import KerasTensor
     for value in values:
-        if isinstance(value, KerasTensor):
+        if isinstance(value, _KerasTensor):
             return True
-        if isinstance(value, (list, tuple)) and _builtins.any(isinstance(v, KerasTensor) for v in value):
+        if isinstance(value, (list, tuple)) and _builtins.any(isinstance(v, _KerasTensor) for v in value):
             return True
     return False
 
 
 def _symbolic_aware(fn):
-    """`fn`, extended so a call on KerasTensors records a graph node (an OpLayer) instead of computing."""
+    """`fn`, extended so a call on KerasTensors records a graph node (a FunctionOp) instead of computing."""
     @_functools.wraps(fn)
     def op(*args, **kwargs):
         if not (_has_symbolic(args) or _has_symbolic(kwargs.values())):
             return fn(*args, **kwargs)
-        import jax
-        from kerasj.layers.op_layer import OpLayer
-        from kerasj.symbolic import KerasTensor
-        leaves, treedef = jax.tree_util.tree_flatten(
-            (args, kwargs), is_leaf=lambda v: isinstance(v, (KerasTensor, _Variable)))
-        positions = [i for i, leaf in enumerate(leaves) if isinstance(leaf, KerasTensor)]
+        leaves, treedef = _jax.tree_util.tree_flatten(
+            (args, kwargs), is_leaf=lambda v: isinstance(v, (_KerasTensor, _Variable)))
+        positions = [i for i, leaf in enumerate(leaves) if isinstance(leaf, _KerasTensor)]
 
         def apply(*tensors):
             filled = list(leaves)
             for i, tensor in zip(positions, tensors):
                 filled[i] = tensor
-            call_args, call_kwargs = jax.tree_util.tree_unflatten(treedef, filled)
+            call_args, call_kwargs = _jax.tree_util.tree_unflatten(treedef, filled)
             return fn(*call_args, **call_kwargs)
 
-        return OpLayer(fn.__name__, fn=apply)(*[leaves[i] for i in positions])
+        return _FunctionOp(fn.__name__, apply)(*[leaves[i] for i in positions])
     return op
 
 

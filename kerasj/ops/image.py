@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerasj import config
-from kerasj.layers.conv_base import conv as _conv
+from kerasj.ops.conv_math import conv as _conv
 from kerasj.ops.core import _t
 
 _RESIZE_METHODS = {"bilinear": "linear", "nearest": "nearest", "bicubic": "cubic", "lanczos3": "lanczos3",

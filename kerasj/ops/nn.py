@@ -14,7 +14,7 @@ import numpy as np
 from jax import lax
 
 from kerasj import config
-from kerasj.layers.conv_base import conv as _conv, transpose_padding
+from kerasj.ops.conv_math import conv as _conv, transpose_padding
 from kerasj.ops.core import _t
 from kerasj.variables import standardize_dtype
 

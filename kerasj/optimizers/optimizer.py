@@ -2,16 +2,13 @@
 
 An optimizer's state (step counter, learning rate, slot variables such as momentums) lives in kerasj
 Variables, and every write is a `Variable.assign`. So the same `apply_gradients` runs eagerly, and inside a
-compiled step that opens a `StateScope` over the model's and the optimizer's variables:
+compiled step that maps the model's and the optimizer's variables to traced values (`kerasj.variables.pure`):
 
     >>> optimizer = kerasj.optimizers.SGD(0.1)
     >>> optimizer.build(model.trainable_variables)      # create slots eagerly, before compiling
     >>> state = model.trainable_variables + optimizer.variables
-    >>> @jax.jit
-    ... def step(values, grads):
-    ...     with StateScope(zip(state, values)) as scope:
-    ...         optimizer.apply_gradients(zip(grads, model.trainable_variables))
-    ...         return scope.values(state)
+    >>> apply = pure(lambda grads: optimizer.apply_gradients(zip(grads, model.trainable_variables)), state)
+    >>> new_values, _ = jax.jit(apply)([v.value for v in state], grads)
 
 One call of `apply` does, in Keras 3's order: drop variables without gradients, undo loss scaling, and then
 (every `gradient_accumulation_steps` calls, with the mean of the accumulated gradients) clip the gradients,
@@ -27,7 +24,7 @@ import jax.numpy as jnp
 from kerasj import config
 from kerasj.optimizers import schedules
 from kerasj.utils import naming
-from kerasj.variables import StateScope, Variable, name_scope
+from kerasj.variables import Variable, name_scope, pure
 
 
 def _is_number(x):
@@ -410,11 +407,10 @@ class Optimizer:
         if len(trainable_variables) != len(self._trainable_variables):
             raise ValueError(f"stateless_apply: `trainable_variables` must match the {len(self._trainable_variables)} "
                              f"variables the optimizer was built with; received {len(trainable_variables)} values.")
-        mapping = list(zip(self._trainable_variables, trainable_variables))
-        mapping += list(zip(self.variables, optimizer_variables))
-        with StateScope(mapping) as scope:
-            self.apply(grads)
-            return scope.values(self._trainable_variables), scope.values(self.variables)
+        n = len(self._trainable_variables)
+        new_values, _ = pure(self.apply, self._trainable_variables + list(self.variables))(
+            trainable_variables + optimizer_variables, grads)
+        return new_values[:n], new_values[n:]
 
     def scale_loss(self, loss):
         """`loss * loss_scale_factor` (the gradients are divided by it again in `apply`)."""

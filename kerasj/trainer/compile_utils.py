@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from kerasj import losses as losses_module
 from kerasj import metrics as metrics_module
-from kerasj.variables import StateScope
+from kerasj.variables import pure
 
 
 def _flatten_outputs(tree):
@@ -228,15 +228,10 @@ class CompileMetrics:
     # Keras 3's stateless metric API, so custom `train_step(self, state, data)` code can treat the container
     # like any metric.
     def stateless_update_state(self, metric_variables, y_true, y_pred, sample_weight=None):
-        with StateScope(zip(self.variables, metric_variables)) as scope:
-            self.update_state(y_true, y_pred, sample_weight)
-            return scope.values(self.variables)
+        return pure(self.update_state, self.variables)(metric_variables, y_true, y_pred, sample_weight)[0]
 
     def stateless_result(self, metric_variables):
-        with StateScope(zip(self.variables, metric_variables)):
-            return self.result()
+        return pure(self.result, self.variables)(metric_variables)[1]
 
     def stateless_reset_state(self):
-        with StateScope() as scope:
-            self.reset_state()
-            return scope.values(self.variables)
+        return pure(self.reset_state, self.variables)([v.value for v in self.variables])[0]

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from kerasj.variables import StateScope
+from kerasj.variables import pure
 
 
 def _gather(data, rows):
@@ -21,10 +21,8 @@ def _gather(data, rows):
 
 
 def _run_stateful(state_vars, state, fn, batch):
-    with StateScope(zip(state_vars, state)) as scope:
-        out = fn(batch)
-        new_state = tuple(scope.values(state_vars))
-    return new_state, out
+    new_state, out = pure(fn, state_vars)(state, batch)
+    return tuple(new_state), out
 
 
 class _DeferInterrupt:
@@ -103,9 +101,7 @@ class StepProgram:
     def _reset(self, state, reset):
         if self.reset_fn is None:
             return state
-        with StateScope(zip(self.state_vars, state)) as scope:
-            self.reset_fn()
-            fresh = tuple(scope.values(self.state_vars))
+        fresh = tuple(pure(self.reset_fn, self.state_vars)(state)[0])
         return tuple(jnp.where(reset, f, s) if f is not s else s for f, s in zip(fresh, state))
 
     def _one_step(self, data):

@@ -26,7 +26,7 @@ from kerasj.trainer.sources import ArraySource, make_source
 from kerasj.trainer.stateless import run_stateless_step
 from kerasj.trainer.steps import StepProgram
 from kerasj.transforms import value_and_grad
-from kerasj.variables import StateScope
+from kerasj.variables import abstract_eval
 
 
 def _takes_state(method):
@@ -271,12 +271,8 @@ class Trainer:
         if key not in self._checked_signatures:
             data_utils.warn_unknown_input_keys(x, getattr(self, "_graph", None))
 
-            def forward(x):
-                with StateScope():
-                    out = self(x, training=False)
-                self._clear_losses()
-                return out
-            self._y_pred_struct = jax.eval_shape(forward, x)
+            self._y_pred_struct = abstract_eval(lambda x: self(x, training=False), x)
+            self._clear_losses()
             self._checked_signatures.add(key)
         if y is None:
             return
@@ -291,10 +287,7 @@ class Trainer:
             self._compile_metrics.build(self._output_names(), y, y_pred)
             # Some metrics (F1Score, multi-label AUC) create their variables on the first update: run one
             # abstract update now so those variables exist, concretely, before any step is compiled.
-            def probe(y, y_pred):
-                with StateScope():
-                    self._compile_metrics.update_state(y, y_pred)
-            jax.eval_shape(probe, y, y_pred)
+            abstract_eval(self._compile_metrics.update_state, y, y_pred)
         if training and self.optimizer is not None and not getattr(self.optimizer, "built", False):
             self.optimizer.build(self.trainable_variables)
 

@@ -1,5 +1,6 @@
 """The CenterCrop preprocessing layer."""
-from kerasj.layers.preprocessing.image_transform import ImageLayer, check_size, image_axes, resize_images
+from kerasj.layers.preprocessing.image_transform import ImageLayer, image_axes, resize_images
+from kerasj.utils.argument_validation import check_positive_int
 
 
 class CenterCrop(ImageLayer):
@@ -17,8 +18,8 @@ class CenterCrop(ImageLayer):
 
     def __init__(self, height, width, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self.height = check_size(self._owner(), "height", height)
-        self.width = check_size(self._owner(), "width", width)
+        self.height = check_positive_int(height, "height", self._owner())
+        self.width = check_positive_int(width, "width", self._owner())
         self.built = True
 
     def call(self, inputs):

@@ -11,9 +11,10 @@ import numbers
 import jax.numpy as jnp
 import numpy as np
 
-from kerasj import config, random
+from kerasj import random
 from kerasj.layers.layer import Layer
 from kerasj.ops import image as image_ops
+from kerasj.utils.argument_validation import check_choice, standardize_data_format
 
 WARP_INTERPOLATIONS = ("nearest", "bilinear")
 WARP_FILL_MODES = ("reflect", "wrap", "constant", "nearest")
@@ -23,23 +24,6 @@ RESIZE_INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic
 # -- argument checks ------------------------------------------------------------------------------------
 def is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def check_choice(owner, arg, value, choices):
-    if value not in choices:
-        raise ValueError(f"{owner}: `{arg}` must be one of {list(choices)}; received {arg}={value!r}")
-    return value
-
-
-def check_size(owner, arg, value):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{owner}: `{arg}` must be a positive integer; received {arg}={value!r}")
-    return int(value)
-
-
-def standardize_data_format(owner, data_format):
-    data_format = config.image_data_format() if data_format is None else data_format
-    return check_choice(owner, "data_format", data_format, ("channels_last", "channels_first"))
 
 
 def factor_range(owner, arg, factor, low, high, low_open=False, clip_scalar=False, loose_pair=False):
@@ -152,7 +136,7 @@ class ImageLayer(Layer):
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = standardize_data_format(self._owner(), data_format)
+        self.data_format = standardize_data_format(data_format, self._owner())
 
     def _owner(self):
         return f"{type(self).__name__} '{self.name}'"

@@ -5,7 +5,8 @@ import numpy as np
 from kerasj import config
 from kerasj.layers.input_spec import InputSpec
 from kerasj.layers.layer import Layer
-from kerasj.layers.normalization import is_int, resolve_axes
+from kerasj.layers.normalization import resolve_axes
+from kerasj.utils.argument_validation import is_int
 
 
 def _config_value(value):

@@ -1,7 +1,8 @@
 """The RandomFlip augmentation layer."""
 import jax.numpy as jnp
 
-from kerasj.layers.preprocessing.image_transform import RandomImageLayer, check_choice, image_axes
+from kerasj.layers.preprocessing.image_transform import RandomImageLayer, image_axes
+from kerasj.utils.argument_validation import check_choice
 
 HORIZONTAL, VERTICAL, HORIZONTAL_AND_VERTICAL = "horizontal", "vertical", "horizontal_and_vertical"
 

@@ -1,8 +1,8 @@
 """The Resizing preprocessing layer."""
 import jax.numpy as jnp
 
-from kerasj.layers.preprocessing.image_transform import (RESIZE_INTERPOLATIONS, ImageLayer, check_choice,
-                                                         check_size, resize_images, saturate_cast)
+from kerasj.layers.preprocessing.image_transform import RESIZE_INTERPOLATIONS, ImageLayer, resize_images, saturate_cast
+from kerasj.utils.argument_validation import check_choice, check_positive_int
 
 
 class Resizing(ImageLayer):
@@ -32,8 +32,8 @@ class Resizing(ImageLayer):
                  data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
         owner = self._owner()
-        self.height = check_size(owner, "height", height)
-        self.width = check_size(owner, "width", width)
+        self.height = check_positive_int(height, "height", owner)
+        self.width = check_positive_int(width, "width", owner)
         self.interpolation = check_choice(owner, "interpolation", interpolation, RESIZE_INTERPOLATIONS)
         self.fill_mode = check_choice(owner, "fill_mode", fill_mode, ("constant",))
         if crop_to_aspect_ratio and pad_to_aspect_ratio:

@@ -21,13 +21,6 @@ from kerasj.layers.layer import Layer
 _WEIGHT_FAMILIES = ("kernel", "recurrent", "bias")
 
 
-def check_positive_int(value, name, owner):
-    """`value` as an int, or a ValueError naming `owner` (a class name) and `name`."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{owner}: `{name}` must be a positive integer; received {name}={value!r}")
-    return int(value)
-
-
 def gate_views(x, mask, gates):
     """`x` as each of `gates` gates sees it after dropout (`mask` None, shared, or one per gate)."""
     if mask is None:

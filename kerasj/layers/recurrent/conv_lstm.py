@@ -8,15 +8,17 @@ Per step, with `*` a convolution and gates i, f, c, o as in `LSTMCell`:
     c_t = f * c_{t-1} + i * tanh(z_c),   h_t = o * tanh(c_t)
 
 States h and c have the convolution's output shape, `(batch, *spatial_out, filters)` for channels_last.
-Convolutions go through `conv_base.conv` (and so `conv_primitive`, which keeps them fast inside the scan on CPU).
+Convolutions go through `conv_math.conv` (and so `conv_primitive`, which keeps them fast inside the scan on CPU).
 """
 import jax.numpy as jnp
 
-from kerasj.layers.conv_base import (channel_axis, conv, conv_output_length, spatial_dims, standardize_data_format,
-                                     standardize_padding, standardize_tuple, with_channels)
+from kerasj.layers.conv_base import channel_axis, spatial_dims, with_channels
 from kerasj.layers.input_spec import InputSpec
-from kerasj.layers.recurrent.cell_base import RecurrentCell, check_positive_int, gate_views, project
+from kerasj.layers.recurrent.cell_base import RecurrentCell, gate_views, project
 from kerasj.layers.recurrent.rnn import CELL_OPTIONS, CellRNN, forward_to_cell
+from kerasj.ops.conv_math import conv, conv_output_length
+from kerasj.utils.argument_validation import (check_positive_int, standardize_data_format, standardize_padding,
+                                              standardize_tuple)
 
 
 class ConvLSTMCell(RecurrentCell):

@@ -12,8 +12,9 @@ recurrent one; otherwise it is one (3 * units,) input bias.
 import jax.numpy as jnp
 
 from kerasj.layers.input_spec import InputSpec
-from kerasj.layers.recurrent.cell_base import RecurrentCell, check_positive_int, gate_views, project
+from kerasj.layers.recurrent.cell_base import RecurrentCell, gate_views, project
 from kerasj.layers.recurrent.rnn import CELL_OPTIONS, CellRNN, forward_to_cell
+from kerasj.utils.argument_validation import check_positive_int
 
 
 class GRUCell(RecurrentCell):

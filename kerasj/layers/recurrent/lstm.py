@@ -9,8 +9,9 @@ With `z = x W + h_{t-1} U + b` split into four blocks of `units` (input, forget,
 import jax.numpy as jnp
 
 from kerasj.layers.input_spec import InputSpec
-from kerasj.layers.recurrent.cell_base import RecurrentCell, check_positive_int, gate_views, project
+from kerasj.layers.recurrent.cell_base import RecurrentCell, gate_views, project
 from kerasj.layers.recurrent.rnn import CELL_OPTIONS, CellRNN, forward_to_cell
+from kerasj.utils.argument_validation import check_positive_int
 
 
 class LSTMCell(RecurrentCell):

@@ -1,7 +1,8 @@
 """SimpleRNNCell and SimpleRNN: the fully connected recurrence `h_t = activation(x_t W + h_{t-1} U + b)`."""
 from kerasj.layers.input_spec import InputSpec
-from kerasj.layers.recurrent.cell_base import RecurrentCell, check_positive_int
+from kerasj.layers.recurrent.cell_base import RecurrentCell
 from kerasj.layers.recurrent.rnn import CELL_OPTIONS, CellRNN, forward_to_cell
+from kerasj.utils.argument_validation import check_positive_int
 
 
 class SimpleRNNCell(RecurrentCell):

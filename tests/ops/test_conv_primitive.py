@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from kerasj.layers.conv_primitive import conv_general_dilated
+from kerasj.ops.conv_primitive import conv_general_dilated
 
 CASES = {
     "grouped-strided-explicit-pads": ((2, 9, 9, 4), (3, 3, 2, 6), dict(

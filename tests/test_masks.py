@@ -1,6 +1,7 @@
 """Mask propagation: a layer's compute_mask output reaches the next layer's `mask` argument, passes through
 supports_masking layers, is combined by merge layers, and is dropped (with a warning) by layers that do not
-support masking — compared with Keras 3 running the same custom layers."""
+support masking — compared with Keras 3 running the same custom layers. Eager outputs carry the mask as
+`output._keras_mask`, as in Keras 3; tracers and numpy arrays keep theirs in the side table."""
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
@@ -12,7 +13,8 @@ import numpy as np
 import pytest
 
 import kerasj
-from kerasj.layers.masks import get_mask, set_mask
+from kerasj import masks
+from kerasj.masks import get_mask, set_mask
 
 
 def make_layers(lib):
@@ -97,15 +99,65 @@ def test_merge_layers_combine_masks_like_keras(merge):
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
 
 
-def test_mask_table_forgets_freed_arrays():
-    x = jnp.ones((2, 3))
+@pytest.mark.parametrize("make", [jnp.ones, np.ones], ids=["jax-attribute", "numpy-side-table"])
+def test_mask_table_forgets_freed_arrays(make):
+    x = make((2, 3))
     set_mask(x, jnp.array([True, False]))
     key = id(x)
     del x
     import gc
     gc.collect()
-    from kerasj.layers import masks
     assert key not in masks._table()
+
+
+def test_eager_jax_arrays_carry_the_mask_as_an_attribute():
+    x, mask = jnp.ones((2, 3)), jnp.array([True, False])
+    set_mask(x, mask)
+    assert x._keras_mask is mask and get_mask(x) is mask
+    assert id(x) not in masks._table()
+    set_mask(x, None)
+    assert not hasattr(x, "_keras_mask") and get_mask(x) is None
+
+
+def test_tracers_and_numpy_arrays_keep_the_mask_in_the_side_table():
+    mask = jnp.array([True, False])
+
+    def f(x):
+        assert not hasattr(x, "_keras_mask")
+        set_mask(x, mask)
+        assert not hasattr(x, "_keras_mask")  # a tracer takes no attribute ...
+        assert get_mask(x) is mask  # ... but still has its mask
+        return x
+    jax.jit(f)(jnp.ones(2))
+    array = np.ones(2)
+    set_mask(array, mask)
+    assert get_mask(array) is mask and id(array) in masks._table()
+    set_mask(array, None)
+    assert get_mask(array) is None
+
+
+def test_symbolic_tensors_take_the_attribute():
+    x, mask = kerasj.Input((3,)), jnp.array([True])
+    set_mask(x, mask)
+    assert x._keras_mask is mask and get_mask(x) is mask
+
+
+@pytest.mark.parametrize("name", ["Embedding", "Masking"])
+def test_eager_output_keras_mask_matches_keras(name):
+    """User code reads `output._keras_mask`, as in Keras's masking guide."""
+    if name == "Embedding":
+        data = np.array([[3, 1, 0, 0], [2, 0, 4, 0]])
+        make = lambda lib: lib.layers.Embedding(5, 2, mask_zero=True)  # noqa: E731
+    else:
+        data = np.array([[[1.0, 2.0], [0.0, 0.0], [3.0, 0.0]]], np.float32)
+        make = lambda lib: lib.layers.Masking(mask_value=0.0)  # noqa: E731
+    ours, theirs = make(kerasj)(data), make(keras)(data)
+    assert isinstance(ours, jax.Array)
+    np.testing.assert_array_equal(np.asarray(ours._keras_mask), np.asarray(theirs._keras_mask))
+    assert ours._keras_mask.dtype == theirs._keras_mask.dtype
+    # As in Keras, an output without a mask has no attribute.
+    assert not hasattr(kerasj.layers.Dense(2)(np.ones((1, 3))), "_keras_mask")
+    assert not hasattr(keras.layers.Dense(2)(np.ones((1, 3))), "_keras_mask")
 
 
 def test_mask_does_not_leak_between_unrelated_arrays():

@@ -1,20 +1,23 @@
-"""Keras masks on JAX arrays.
+"""Keras masks: which time steps of a layer's output are padding.
 
-Keras attaches a boolean mask (which time steps are padding) to a layer's output as `tensor._keras_mask`, and the
-next layer whose `call` has a `mask` argument receives it. JAX arrays and tracers do not accept new attributes,
-so kerasj keeps the masks in a side table keyed by the array's identity. Each entry holds a weak reference to
-its array and is removed when the array is freed, so an id reused by a later array never finds a stale mask.
+As in Keras 3, a layer's eager output carries its boolean mask as the attribute `_keras_mask`, and the next
+layer whose `call` has a `mask` argument receives it:
 
     >>> emb = kerasj.layers.Embedding(10, 4, mask_zero=True)
-    >>> y = emb(np.array([[1, 2, 0]]))
-    >>> kerasj.layers.masks.get_mask(y)
+    >>> emb(np.array([[1, 2, 0]]))._keras_mask
     Array([[ True,  True, False]], dtype=bool)
+
+Concrete jax arrays (and KerasTensors) accept the attribute. Tracers (inside `jax.jit`, `jax.grad`,
+`jax.vmap`) and numpy arrays do not, so for those kerasj keeps the mask in a side table keyed by the array's
+identity. Each entry holds a weak reference to its array and is removed when the array is freed, so an id
+reused by a later array never finds a stale mask. `get_mask` and `set_mask` hide which of the two holds it.
 """
 import threading
 import weakref
 
 import jax
 
+_ATTRIBUTE = "_keras_mask"
 _local = threading.local()
 
 
@@ -32,12 +35,28 @@ def _forget(table, key, ref):
 
 
 def set_mask(x, mask):
-    """Attach `mask` to array (or KerasTensor) `x`; `mask=None` removes it."""
+    """Attach `mask` to array (or KerasTensor) `x`; `mask=None` removes it.
+
+        >>> x = jnp.ones((1, 3))
+        >>> set_mask(x, jnp.array([[True, True, False]]))
+        >>> x._keras_mask
+        Array([[ True,  True, False]], dtype=bool)
+    """
     table = _table()
     key = id(x)
     if mask is None:
         table.pop(key, None)
+        if hasattr(x, _ATTRIBUTE):
+            try:
+                delattr(x, _ATTRIBUTE)
+            except AttributeError:  # a read-only attribute of the type itself
+                pass
         return
+    try:
+        setattr(x, _ATTRIBUTE, mask)
+        return
+    except AttributeError:  # tracers and numpy arrays take no new attributes
+        pass
     try:
         ref = weakref.ref(x, lambda r, key=key, table=table: _forget(table, key, r))
     except TypeError:  # Python scalars and the like cannot carry a mask
@@ -46,7 +65,14 @@ def set_mask(x, mask):
 
 
 def get_mask(x):
-    """The mask attached to `x`, or None."""
+    """The mask attached to `x`, or None.
+
+        >>> get_mask(jnp.ones(3)) is None
+        True
+    """
+    mask = getattr(x, _ATTRIBUTE, None)
+    if mask is not None:
+        return mask
     entry = _table().get(id(x))
     if entry is None or entry[0]() is not x:
         return None
@@ -65,7 +91,8 @@ def masks_of(tree):
 
 
 def set_masks(outputs, masks):
-    """Attach each mask of `masks` (same structure as `outputs`, or one mask for all) to its output."""
+    """Attach each mask of `masks` (same structure as `outputs`, or one mask for all) to its output; an
+    output that already has a mask (a layer returning its input) keeps it."""
     outs = jax.tree_util.tree_leaves(outputs)
     if masks is None:
         return

@@ -1,0 +1,57 @@
+"""The package's floors (DESIGN.md section 2): ops, activations, losses and metrics sit below the layers and
+never import them, at import time (checked in a fresh interpreter) or inside a function (checked in the
+source); `import kerasj` still offers every namespace."""
+import ast
+import pathlib
+import subprocess
+import sys
+
+import kerasj
+
+ROOT = pathlib.Path(kerasj.__file__).parent
+
+# Modules below the layers (floors 1-3), and the packages above them they may not import.
+LOW = ["masks.py", "variables.py", "activations.py", "losses.py", "initializers.py", "regularizers.py",
+       "constraints.py", "random.py", "ops", "metrics", "optimizers", "utils/argument_validation.py",
+       "utils/losses_utils.py"]
+HIGH = ("kerasj.layers", "kerasj.models", "kerasj.trainer", "kerasj.callbacks")
+# activations.deserialize rebuilds a layer config ({"class_name": "ReLU", ...}); until saving resolves classes
+# through a registry, that needs the layer namespace.
+ALLOWED = {("activations.py", "kerasj.layers.serialization")}
+
+
+def _run(code):
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+def test_importing_ops_losses_and_metrics_imports_no_layer_module():
+    out = _run("import sys, kerasj.ops, kerasj.activations, kerasj.losses, kerasj.metrics; "
+               "print([m for m in sys.modules if m.startswith('kerasj.layers')])")
+    assert out == "[]"
+
+
+def _imports(path):
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+            if node.module == "kerasj":
+                yield from (f"kerasj.{alias.name}" for alias in node.names)
+
+
+def test_low_floors_never_import_layers_or_models_even_inside_functions():
+    files = []
+    for entry in LOW:
+        path = ROOT / entry
+        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    found = [(str(path.relative_to(ROOT)), name) for path in files for name in _imports(path)
+             if name.startswith(HIGH)]
+    assert [f for f in found if f not in ALLOWED] == []
+
+
+def test_import_kerasj_still_gives_every_namespace():
+    out = _run("import kerasj; print(kerasj.layers.Dense.__name__, kerasj.models.Model is kerasj.Model, "
+               "kerasj.Layer.__module__, kerasj.callbacks.History.__name__, kerasj.Input.__name__)")
+    assert out == "Dense True kerasj.layers.layer History Input"
