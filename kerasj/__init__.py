@@ -14,6 +14,7 @@ import importlib as _importlib
 from kerasj import (activations, backend, config, constraints, initializers, losses, metrics, ops, optimizers,
                     random, regularizers, utils)
 from kerasj.transforms import UntraceableFunctionError, function, grad, value_and_grad
+from kerasj.utils import keras_names as _keras_names
 from kerasj.variables import StateScope, Variable
 
 __version__ = "0.1.0"
@@ -25,6 +26,16 @@ __all__ = ["Functional", "Input", "InputSpec", "Layer", "Model", "Sequential", "
            "Variable", "activations", "backend", "callbacks", "config", "constraints", "datasets", "function", "grad",
            "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers",
            "saving", "utils", "value_and_grad"]
+
+
+def _load_namespaces():
+    """Import the lazily loaded namespaces whose classes configs may name (see kerasj.utils.keras_names)."""
+    for name in ("layers", "models"):
+        _importlib.import_module(f"kerasj.{name}")
+
+
+_keras_names.set_loader(_load_namespaces)
+_keras_names.register_namespace("keras", {"Variable": Variable, "StateScope": StateScope})
 
 
 def __getattr__(name):

@@ -16,6 +16,9 @@ from kerasj import config
 from kerasj.ops.operators import FunctionOp
 from kerasj.ops.symbolic import KerasTensor
 from kerasj.variables import Variable
+from kerasj.saving.object_registration import get_registered_name, get_registered_object
+from kerasj.saving.serialization_lib import deserialize_keras_object
+from kerasj.utils.keras_names import register_namespace
 
 
 def _as_float_array(x):
@@ -362,8 +365,6 @@ _NAME_OF = {id(fn): fn.__name__ for fn in _FUNCTIONS}
 
 
 def _lookup(name, custom_objects=None):
-    # The registry lives in kerasj.saving, above activations; a top-level import would reach up a floor.
-    from kerasj.saving.object_registration import get_registered_object
     registered = get_registered_object(name, custom_objects) if isinstance(name, str) else None
     fn = registered or _BY_NAME.get(name)
     if fn is None:
@@ -388,8 +389,6 @@ def serialize(activation):
         return {"module": cls.__module__, "class_name": cls.__name__, "config": activation.get_config(),
                 "registered_name": None}
     if callable(activation):
-        # As in _lookup: the registry is in kerasj.saving, above activations.
-        from kerasj.saving.object_registration import get_registered_name
         return {"module": "builtins", "class_name": "function", "config": get_registered_name(activation),
                 "registered_name": "function"}
     raise ValueError(f"activations.serialize: expected a callable or None; received {activation!r}")
@@ -409,10 +408,8 @@ def deserialize(config, custom_objects=None):
                          f"received {config!r}")
     if config["class_name"] == "function":
         return _lookup(config.get("config"), custom_objects)
-    # Anything else is a callable layer (e.g. {"class_name": "ReLU", ...}). Layers sit above activations, and
-    # saving has no registry to find their classes yet, so this one call reaches up.
-    from kerasj.layers.serialization import deserialize_layer
-    return deserialize_layer(config, custom_objects)
+    # Anything else is a callable layer (e.g. {"class_name": "ReLU", ...}), found like any config's class.
+    return deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=None)
 
 
 def get(identifier):
@@ -432,3 +429,6 @@ def get(identifier):
         return identifier
     raise ValueError(f"Could not interpret activation identifier: {identifier!r}. Expected None, a name "
                      f"(one of {sorted(_BY_NAME)}), a config dict or a callable.")
+
+
+register_namespace("keras.activations", globals())  # configs name these classes and functions

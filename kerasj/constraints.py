@@ -5,6 +5,7 @@
 import jax.numpy as jnp
 
 from kerasj import config
+from kerasj.utils.keras_names import register_namespace
 
 
 class Constraint:
@@ -104,3 +105,6 @@ def get(identifier):
     if callable(identifier):
         return identifier
     raise TypeError(f"Could not interpret constraint identifier: {identifier!r}")
+
+
+register_namespace("keras.constraints", globals())  # configs name these classes and functions

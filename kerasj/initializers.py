@@ -17,6 +17,7 @@ import numpy as np
 
 from kerasj import random
 from kerasj.variables import standardize_dtype
+from kerasj.utils.keras_names import register_namespace
 
 # Standard deviation of a unit normal truncated to [-2, 2]; dividing by it keeps the variance of a
 # truncated draw equal to the requested one.
@@ -530,3 +531,6 @@ def get(identifier):
         return identifier
     raise ValueError(f"Could not interpret initializer identifier: {identifier!r}. Expected None, a name "
                      f"(one of {sorted(_BY_NAME)}), a config dict, an Initializer or a callable.")
+
+
+register_namespace("keras.initializers", globals())  # configs name these classes and functions

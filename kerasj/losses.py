@@ -21,6 +21,7 @@ from kerasj.utils.losses_utils import (apply_mask as _apply_mask, cast_pair as _
                                        divide_no_nan as _divide_no_nan, prepare_pair as _prepare,
                                        same_rank as _same_rank, to_array as _array)
 from kerasj.utils.naming import to_snake_case
+from kerasj.utils.keras_names import register_namespace
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -699,3 +700,6 @@ def get(identifier):
         return identifier
     raise ValueError(f"Could not interpret loss identifier: {identifier!r}; expected a name, a config dict, "
                      "a Loss instance or a callable.")
+
+
+register_namespace("keras.losses", globals())  # configs name these classes and functions

@@ -3,6 +3,7 @@
     >>> layer = kerasj.layers.Dense(4, kernel_regularizer=kerasj.regularizers.L2(0.01))
 """
 import jax.numpy as jnp
+from kerasj.utils.keras_names import register_namespace
 
 
 class Regularizer:
@@ -99,3 +100,6 @@ def get(identifier):
     if callable(identifier):
         return identifier
     raise TypeError(f"Could not interpret regularizer identifier: {identifier!r}")
+
+
+register_namespace("keras.regularizers", globals())  # configs name these classes and functions

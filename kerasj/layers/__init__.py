@@ -46,3 +46,7 @@ from kerasj.layers.serialization import deserialize_layer as deserialize
 from kerasj.layers.serialization import serialize_layer as serialize
 from kerasj.layers.time_distributed import TimeDistributed
 from kerasj.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
+from kerasj.utils.keras_names import register_namespace
+
+register_namespace("keras.layers", globals())  # configs name these classes
+register_namespace("keras", {"Input": Input, "InputSpec": InputSpec, "Layer": Layer})

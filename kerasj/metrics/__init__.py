@@ -33,6 +33,7 @@ from kerasj.metrics.regression_metrics import (CosineSimilarity, LogCoshError, M
                                                MeanAbsolutePercentageError, MeanSquaredError,
                                                MeanSquaredLogarithmicError, R2Score, RootMeanSquaredError)
 from kerasj.utils.naming import to_snake_case
+from kerasj.utils.keras_names import register_namespace
 
 _CLASSES = (Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
             SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError,
@@ -146,3 +147,6 @@ def get(identifier):
         return obj
     raise ValueError(f"Could not interpret metric identifier: {identifier!r}; expected a metric name, a config "
                      "dict, a Metric instance or class, or a callable.")
+
+
+register_namespace("keras.metrics", globals())  # configs name these classes and functions

@@ -7,6 +7,7 @@ from kerasj.models.cloning import clone_model
 from kerasj.models.functional import Functional
 from kerasj.models.model import Model
 from kerasj.models.sequential import Sequential
+from kerasj.utils.keras_names import register, register_namespace
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -31,3 +32,11 @@ def model_from_json(json_string, custom_objects=None):
     if not isinstance(model, Model):
         raise ValueError(f"model_from_json: the JSON describes a {type(model).__name__}, not a model.")
     return model
+
+
+# The Keras module names configs use for these classes: Keras 3 writes functional models under their defining
+# module and Sequential under "keras" (registered first, so saving writes those names).
+register("keras.src.models.functional", "Functional", Functional)
+register("keras", "Sequential", Sequential)
+register_namespace("keras.models", globals())
+register_namespace("keras", {"Functional": Functional, "Model": Model, "Sequential": Sequential})

@@ -20,6 +20,7 @@ import jax as _jax
 from kerasj.ops import core, image, linalg, math, nn, numpy, numpy_extra, signal
 from kerasj.ops.operators import FunctionOp as _FunctionOp
 from kerasj.ops.symbolic import KerasTensor as _KerasTensor
+from kerasj.utils.keras_names import register_namespace as _register_namespace
 from kerasj.variables import Variable as _Variable
 
 _SYMBOLIC_CORE = ("cast", "saturate_cast", "stop_gradient", "slice", "slice_update", "scatter_update")
@@ -66,3 +67,6 @@ for _module in (core, numpy, numpy_extra, math, signal, linalg, nn):
         globals()[_name] = _symbolic_aware(_fn) if _wrap else _fn
 
 del _module, _name, _fn, _wrap
+
+# Functions a config may name (a custom activation or loss given as an ops function), as kerasj's own.
+_register_namespace("keras.ops", globals(), origins=("kerasj.", "jax"))

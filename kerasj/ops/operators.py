@@ -14,6 +14,7 @@ import jax.numpy as jnp
 
 from kerasj.ops.operation import Operation
 from kerasj.ops.symbolic import KerasTensor
+from kerasj.utils.keras_names import register
 from kerasj.utils.naming import to_snake_case, uniquify
 
 
@@ -70,6 +71,8 @@ _FUNCTIONS = {
 OPERATORS = {name: type(name, (_Operator,), {"fn": staticmethod(fn), "__module__": __name__,
                                               "__doc__": f"The Keras op `{name}` as a graph node."})
              for name, fn in _FUNCTIONS.items()}
+for _name, _cls in OPERATORS.items():  # Keras writes graph operators under this module name
+    register("keras.src.ops.numpy", _name, _cls)
 
 
 class FunctionOp(SymbolicOp):

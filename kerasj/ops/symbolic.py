@@ -12,7 +12,7 @@ import itertools
 
 import jax
 
-from kerasj.variables import StateScope, standardize_dtype
+from kerasj.variables import abstract_eval, fill_leaves, split_leaves, standardize_dtype
 
 _tensor_ids = itertools.count(1)
 
@@ -48,10 +48,6 @@ class KerasTensor:
         raise TypeError(
             f"{self!r} is a symbolic input (from kerasj.Input), not an array: jax.numpy functions cannot be "
             "called on it directly. Put the computation in a layer (kerasj.layers.Lambda or a custom Layer).")
-
-
-def is_symbolic(x):
-    return isinstance(x, KerasTensor)
 
 
 def any_symbolic(tree):
@@ -99,21 +95,16 @@ def compute_output_spec(fn, args, kwargs):
     `fn` is evaluated abstractly (jax.eval_shape) twice with different stand-ins for unknown sizes. Any
     Variable assignment it makes goes into a throwaway StateScope, so abstract evaluation changes no state.
     """
-    leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
-    sym_positions = [i for i, leaf in enumerate(leaves) if isinstance(leaf, KerasTensor)]
+    treedef, leaves, sym_positions = split_leaves((args, kwargs), lambda leaf: isinstance(leaf, KerasTensor))
 
     def run(*sym_values):
-        filled = list(leaves)
-        for i, value in zip(sym_positions, sym_values):
-            filled[i] = value
-        a, k = jax.tree_util.tree_unflatten(treedef, filled)
-        with StateScope():
-            return fn(*a, **k)
+        a, k = fill_leaves(treedef, leaves, sym_positions, sym_values)
+        return fn(*a, **k)
 
     results = []
     for size in _PROBE_SIZES:
         structs = [_probe_structs(leaves[i], size) for i in sym_positions]
-        results.append(jax.eval_shape(run, *structs))
+        results.append(abstract_eval(run, *structs))
         if not any(None in leaves[i].shape for i in sym_positions):
             break
     first = results[0]

@@ -20,6 +20,7 @@ from kerasj.optimizers.optax_optimizer import OptaxOptimizer
 from kerasj.optimizers.optimizer import Optimizer
 from kerasj.optimizers.rmsprop import RMSprop
 from kerasj.optimizers.sgd import SGD
+from kerasj.utils.keras_names import register_namespace
 
 _OPTIMIZERS = (Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Ftrl, Lion, Nadam, RMSprop, SGD)
 # Each optimizer by its class name and by its lower-case name ("adamw", "rmsprop"), as Keras accepts both.
@@ -85,3 +86,6 @@ def get(identifier):
 
 __all__ = ["Adadelta", "Adafactor", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "Lion", "Nadam", "OptaxOptimizer",
            "Optimizer", "RMSprop", "SGD", "deserialize", "get", "schedules", "serialize"]
+
+
+register_namespace("keras.optimizers", globals())  # configs name these classes and functions

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 
 from kerasj import config
 from kerasj.variables import Variable
+from kerasj.utils.keras_names import register_namespace
 
 
 def _as_float(x):
@@ -304,3 +305,6 @@ def deserialize(config, custom_objects=None):
         raise ValueError(f"Unknown learning rate schedule {name!r}. Valid names: {sorted(_CLASSES)}; pass custom "
                          f"schedules in custom_objects={{'{name}': cls}}.")
     return cls.from_config(config.get("config", {}))
+
+
+register_namespace("keras.optimizers.schedules", globals())  # configs name these classes and functions

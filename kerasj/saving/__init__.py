@@ -6,13 +6,30 @@ custom objects (`register_keras_serializable`, `custom_object_scope`).
     >>> model.save("model.keras")
     >>> same = kerasj.saving.load_model("model.keras")
 """
-from kerasj.saving.keras_archive import load_model, save_model
+import importlib as _importlib
+
 from kerasj.saving.object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,
                                                get_registered_name, get_registered_object,
                                                register_keras_serializable)
 from kerasj.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
-from kerasj.saving.weights_io import load_weights, save_weights
+
+# The file formats build and read models, so they load on first use: configs (the modules above) are needed by
+# the floors below models, which must not import models by importing this package.
+_FILE_FORMATS = {"load_model": "kerasj.saving.keras_archive", "save_model": "kerasj.saving.keras_archive",
+                 "load_weights": "kerasj.saving.weights_io", "save_weights": "kerasj.saving.weights_io"}
 
 __all__ = ["CustomObjectScope", "custom_object_scope", "deserialize_keras_object", "get_custom_objects",
            "get_registered_name", "get_registered_object", "load_model", "load_weights",
            "register_keras_serializable", "save_model", "save_weights", "serialize_keras_object"]
+
+
+def __getattr__(name):
+    if name in _FILE_FORMATS:
+        value = getattr(_importlib.import_module(_FILE_FORMATS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kerasj.saving' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_FILE_FORMATS))

@@ -27,7 +27,13 @@ import os
 import zipfile
 import zlib
 
+from kerasj.models.model import Model
 from kerasj.saving.file_io import atomic_write
+from kerasj.saving.object_registration import CustomObjectScope
+from kerasj.saving.safe_mode import resolve_safe_mode, safe_mode_scope
+from kerasj.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
+from kerasj.saving.weights_io import (H5_READ_ERRORS, _check_built, _confirm_overwrite, _h5py, read_weights, reading,
+                                      resolve, write_weights)
 
 CONFIG_NAME = "config.json"
 METADATA_NAME = "metadata.json"
@@ -61,8 +67,6 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
         overwrite: if False and the file exists, ask on the terminal before replacing it.
         zipped: only the zipped format is supported (None or True).
     """
-    from kerasj.saving.serialization_lib import serialize_keras_object
-    from kerasj.saving.weights_io import _check_built, _confirm_overwrite, _h5py, write_weights
     if kwargs:
         raise TypeError(f"save: unexpected arguments {sorted(kwargs)}")
     filepath = os.fspath(filepath)
@@ -160,7 +164,6 @@ class _Archive:
 
     def weights_file(self):
         """The weights member opened as an in-memory HDF5 file."""
-        from kerasj.saving.weights_io import H5_READ_ERRORS, _h5py
         if WEIGHTS_NAME not in self.members:
             if "model.weights.npz" in self.members:
                 self._fail("it stores its weights as model.weights.npz, which kerasj does not read; re-save "
@@ -206,10 +209,6 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     Example:
         >>> model = kerasj.models.load_model("classifier.keras")
     """
-    from kerasj.models.model import Model
-    from kerasj.saving.safe_mode import resolve_safe_mode, safe_mode_scope
-    from kerasj.saving.serialization_lib import deserialize_keras_object
-    from kerasj.saving.weights_io import read_weights
     safe = resolve_safe_mode(safe_mode)
     filepath = os.fspath(filepath)
     if filepath.endswith(".weights.h5"):
@@ -230,7 +229,6 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         if not isinstance(model, Model):
             archive._fail(f"{CONFIG_NAME} describes a {type(model).__name__}, not a model.")
         if compile and compile_config:
-            from kerasj.saving.object_registration import CustomObjectScope
             # The compile config (losses, metrics) is read under the same rule as the model's config.
             with CustomObjectScope(custom_objects or {}), safe_mode_scope(safe):
                 model.compile_from_config(compile_config)
@@ -242,7 +240,6 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             if optimizer is not None and hasattr(optimizer, "build") and not getattr(optimizer, "built", True):
                 # Build the optimizer's slots only if the file has them (a model compiled but never trained
                 # saves an unbuilt optimizer, whose few variables then load as they are).
-                from kerasj.saving.weights_io import _h5py, reading, resolve
                 with reading(f"{filepath}/{WEIGHTS_NAME}"):
                     stored = resolve(weights, "optimizer/vars")
                 if isinstance(stored, _h5py().Group) and len(stored) > len(optimizer.variables):
@@ -253,7 +250,6 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 def load_weights_from_archive(model, filepath, skip_mismatch=False):
     """`model.load_weights("x.keras")`: the weights of a `.keras` archive, into an already built model."""
-    from kerasj.saving.weights_io import read_weights
     with _Archive(filepath) as archive:
         with archive.weights_file() as weights:
             read_weights(model, weights, f"{filepath}/{WEIGHTS_NAME}", skip_mismatch=skip_mismatch)

@@ -24,6 +24,10 @@ interchangeable with Keras for models built from the same layers:
 """
 import functools
 
+from kerasj.layers.layer import Layer
+from kerasj.models.model import Model
+from kerasj.models.sequential import Sequential
+from kerasj.optimizers.optimizer import Optimizer
 from kerasj.utils.naming import to_snake_case
 
 
@@ -32,28 +36,17 @@ def join_path(path, name):
     return f"{path}/{name}" if path else name
 
 
-def _classes():
-    # Imported lazily: kerasj.models imports the trainer, which imports callbacks that use this package.
-    from kerasj.layers.layer import Layer
-    from kerasj.models.model import Model
-    from kerasj.models.sequential import Sequential
-    from kerasj.optimizers.optimizer import Optimizer
-    return Layer, Model, Sequential, Optimizer
-
-
 def is_saveable(value):
     """Whether `value` has its own group in a weights file (a Layer, a Model or an Optimizer).
 
-    OpLayers (operators such as `x @ w` on symbolic tensors) are not: they stand for Keras operations,
-    which are not layers and have no group in Keras's files."""
-    from kerasj.layers.op_layer import OpLayer
-    Layer, _, _, Optimizer = _classes()
-    return isinstance(value, (Layer, Optimizer)) and not isinstance(value, OpLayer)
+    Graph ops (operators such as `x @ w` on symbolic tensors) are not layers, so they have no group, as in
+    Keras's files."""
+    return isinstance(value, (Layer, Optimizer))
 
 
 def is_optimizer(obj):
     """Whether a saveable object is an optimizer (rather than a layer or model)."""
-    return isinstance(obj, _classes()[3])
+    return isinstance(obj, Optimizer)
 
 
 def own_variables(obj):
@@ -62,7 +55,6 @@ def own_variables(obj):
     A layer lists the variables it created trainable first, then the others, whatever `trainable` says now
     (freezing a layer does not reorder its file entries). An optimizer lists `optimizer.variables`.
     """
-    Layer, _, _, _ = _classes()
     if not isinstance(obj, Layer):
         return list(obj.variables)
     own = obj._own_variables
@@ -74,7 +66,6 @@ def own_variables(obj):
 @functools.cache
 def _base_attribute_names(kind):
     """Attribute names every plain instance of the base class has: its bookkeeping, never walked."""
-    Layer, Model, Sequential, _ = _classes()
     reference = {"layer": Layer, "model": Model, "sequential": Sequential}[kind](name="saving_reference")
     names = set(dir(reference)) | set(Layer._UNTRACKED)
     if kind != "layer":
@@ -88,7 +79,6 @@ def _walk_key(name):
 
 
 def _kind(layer):
-    _, Model, Sequential, _ = _classes()
     if isinstance(layer, Sequential):
         return "sequential"
     return "model" if isinstance(layer, Model) else "layer"
@@ -97,7 +87,6 @@ def _kind(layer):
 def saveable_entries(model):
     """`(group_path, object)` for the model and every layer and optimizer reachable from it, in walk
     order; `group_path` is "" for the model itself. Each object's variables go in `<group_path>/vars`."""
-    Layer, _, _, _ = _classes()
     entries, visited, open_containers = [], set(), set()
 
     def visit(obj, path):

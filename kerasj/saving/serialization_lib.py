@@ -5,8 +5,9 @@ layers and `compile_config` for compiled models); tuples, numpy arrays, bytes, s
 forms (`__tuple__`, `__numpy__`, ...). Module names are Keras's ("keras.layers", ...), so Keras 3 reads kerasj
 configs and kerasj reads Keras 3's.
 
-Loading is safe by construction: a class name resolves only to kerasj's own classes (through a fixed table of
-Keras module names) or to objects the program registered or passed in `custom_objects`. No module named in a
+Loading is safe by construction: a class name resolves only to kerasj's own classes (the built-ins each
+namespace registers under its Keras module name, `kerasj.utils.keras_names`) or to objects the program
+registered or passed in `custom_objects`. No module named in a
 config is ever imported, and nothing is unpickled. Bytecode (a saved lambda) is refused in safe mode.
 
     >>> config = kerasj.saving.serialize_keras_object(kerasj.layers.Dense(3))
@@ -16,49 +17,28 @@ import contextlib
 import inspect
 import types
 
+import jax.numpy as jnp
 import numpy as np
 
-from kerasj.saving.object_registration import get_registered_name, get_registered_object
+from kerasj.saving.function_serialization import deserialize_function, serialize_function
+from kerasj.saving.object_registration import CustomObjectScope, get_registered_name, get_registered_object
+from kerasj.utils.keras_names import builtin, keras_module_of
 from kerasj.saving.safe_mode import in_safe_mode, resolve_safe_mode, safe_mode_scope
 
 # How deeply configs may nest before loading gives up (a hostile file could nest until recursion fails).
 MAX_DEPTH = 200
 
 
-def _namespaces():
-    """Keras module name -> the kerasj module whose public classes it may name."""
-    import kerasj
-    from kerasj import (constraints, initializers, layers, losses, metrics, models, optimizers, regularizers)
-    from kerasj.optimizers import schedules
-    return {
-        "keras.layers": layers, "keras.initializers": initializers, "keras.regularizers": regularizers,
-        "keras.constraints": constraints, "keras.losses": losses, "keras.metrics": metrics,
-        "keras.optimizers": optimizers, "keras.optimizers.schedules": schedules, "keras.models": models,
-        "keras": kerasj,
-    }
+# Keras module names under which a record names itself as its own registered name (Keras writes these so).
+_SELF_REGISTERED = ("keras.src.ops.numpy", "keras.src.models.functional")
 
 
 def _keras_module_of(obj):
     """The Keras module name under which Keras 3 files name the class of kerasj object `obj`."""
-    module = type(obj).__module__
-    if not module.startswith("kerasj."):
-        return module
-    from kerasj.layers.op_layer import OpLayer
-    from kerasj.models.functional import Functional
-    from kerasj.models.sequential import Sequential
-    if isinstance(obj, OpLayer):
-        return "keras.src.ops.numpy"
-    if type(obj) is Functional:
-        return "keras.src.models.functional"
-    if type(obj) is Sequential:
-        return "keras"
-    package = module.split(".")[1]
-    if package == "optimizers" and module.endswith("schedules"):
-        return "keras.optimizers.schedules"
-    if package in ("layers", "initializers", "regularizers", "constraints", "losses", "metrics", "optimizers",
-                   "models"):
-        return f"keras.{package}"
-    return "keras"
+    cls = type(obj)
+    if not cls.__module__.startswith("kerasj."):
+        return cls.__module__
+    return keras_module_of(cls) or "keras"
 
 
 def _is_kerasj_builtin(cls):
@@ -94,7 +74,6 @@ def serialize_keras_object(obj):
         tag = "__numpy__" if isinstance(obj, np.ndarray) else "__tensor__"  # Keras's tags for the two kinds
         return {"class_name": tag, "config": {"value": array.tolist(), "dtype": array.dtype.name}}
     if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
-        from kerasj.layers.lambda_layer import serialize_function
         record = serialize_function(obj, "serialize_keras_object")
         if record.get("class_name") != "__lambda__":
             record["config"] = get_registered_name(obj) if not _is_kerasj_builtin_fn(obj) else obj.__name__
@@ -106,12 +85,9 @@ def serialize_keras_object(obj):
     cls = type(obj)
     record = {"module": _keras_module_of(obj), "class_name": _public_class_name(obj), "config": config,
               "registered_name": None if _is_kerasj_builtin(cls) else get_registered_name(cls)}
-    from kerasj.layers.layer import Layer
-    from kerasj.layers.op_layer import OpLayer
-    from kerasj.models.functional import Functional
-    if isinstance(obj, OpLayer) or type(obj) is Functional:
+    if record["module"] in _SELF_REGISTERED:
         record["registered_name"] = record["class_name"]
-    if isinstance(obj, Layer):
+    if hasattr(obj, "get_build_config"):  # layers and models
         build_config = obj.get_build_config()
         if build_config is not None:
             record["build_config"] = build_config
@@ -126,10 +102,7 @@ def _is_kerasj_builtin_fn(fn):
 
 
 def _public_class_name(obj):
-    from kerasj.layers.op_layer import OpLayer
-    if isinstance(obj, OpLayer):
-        return obj.op_class_name
-    return type(obj).__name__
+    return getattr(obj, "op_class_name", None) or type(obj).__name__  # graph ops carry their Keras op name
 
 
 def _expect_dict(value, what):
@@ -220,7 +193,6 @@ def _custom_scope(custom_objects):
     if not custom_objects:
         yield
         return
-    from kerasj.saving.object_registration import CustomObjectScope
     with CustomObjectScope(custom_objects):
         yield
 
@@ -243,29 +215,11 @@ def resolve_class(config, custom_objects=None):
             found = get_registered_object(key, custom_objects)
             if found is not None:
                 return found
-    if module == "keras.src.ops.numpy":
-        from kerasj.layers.op_layer import OpLayer
-        if OpLayer.knows(class_name):
-            return OpLayer.for_op(class_name)
-    if class_name == "Functional" or (isinstance(module, str) and module.startswith("keras.src.models")):
-        from kerasj import models
-        found = getattr(models, class_name, None) if class_name != "Functional" else models.Functional
-        if isinstance(found, type):
-            return found
-    namespaces = _namespaces()
-    candidates = [namespaces[module]] if isinstance(module, str) and module in namespaces else []
-    if isinstance(module, str) and module.startswith("keras.src."):
-        # Keras writes some classes under their defining module (keras.src.layers.core.dense); the package
-        # after "keras.src." picks the kerasj namespace.
-        package = module.split(".")[2] if module.count(".") >= 2 else ""
-        if f"keras.{package}" in namespaces:
-            candidates.append(namespaces[f"keras.{package}"])
-    if module is None:  # an old-style record naming only the class: layers and models are what it can mean
-        candidates += [namespaces["keras.layers"], namespaces["keras.models"]]
-    for namespace in candidates:
-        found = getattr(namespace, class_name, None) if not class_name.startswith("_") else None
-        if isinstance(found, type) and found.__module__.startswith("kerasj"):
-            return found
+    if isinstance(class_name, str) and not class_name.startswith("_"):
+        for namespace in _candidate_modules(module):
+            found = builtin(namespace, class_name)
+            if inspect.isclass(found):
+                return found
     where = f" (module {module!r})" if module else ""
     raise ValueError(
         f"Could not locate class '{class_name}'{where}. kerasj loads only its own classes and objects you "
@@ -274,8 +228,21 @@ def resolve_class(config, custom_objects=None):
         "kerasj.saving.custom_object_scope).")
 
 
+def _candidate_modules(module):
+    """The Keras module names a record's `module` lets its class come from."""
+    if module is None:  # an old-style record naming only the class: layers and models are what it can mean
+        return ["keras.layers", "keras.models"]
+    if not isinstance(module, str):
+        return []
+    candidates = [module]
+    if module.startswith("keras.src.") and module.count(".") >= 2:
+        # Keras writes some classes under their defining module (keras.src.layers.core.dense); the package
+        # after "keras.src." names the namespace.
+        candidates.append(f"keras.{module.split('.')[2]}")
+    return candidates
+
+
 def _function(config, custom_objects):
-    from kerasj.layers.lambda_layer import deserialize_function
     name = config.get("config")
     if isinstance(name, str):
         found = get_registered_object(name, custom_objects)
@@ -310,7 +277,6 @@ def _numpy(config, inner, custom_objects, depth):
 
 
 def _tensor(config, inner, custom_objects, depth):
-    import jax.numpy as jnp
     return jnp.asarray(_numpy(config, inner, custom_objects, depth))
 
 
@@ -350,7 +316,6 @@ def _ellipsis(config, inner, custom_objects, depth):
 
 
 def _lambda(config, inner, custom_objects, depth):
-    from kerasj.layers.lambda_layer import deserialize_function
     return deserialize_function(config, "deserialize_keras_object", custom_objects=custom_objects,
                                 safe_mode=in_safe_mode())
 

@@ -258,7 +258,7 @@ def load_weights(model, filepath, skip_mismatch=False):
     """
     filepath = os.fspath(filepath)
     if filepath.endswith(".keras"):
-        from kerasj.saving.keras_archive import load_weights_from_archive
+        from kerasj.saving.keras_archive import load_weights_from_archive  # it builds on this module
         _check_built(model, "loading weights into")
         return load_weights_from_archive(model, filepath, skip_mismatch=skip_mismatch)
     filepath = _check_weights_path(filepath, "load_weights")

@@ -23,13 +23,15 @@ def register(keras_module, name, obj):
     _module_of.setdefault(id(obj), keras_module)
 
 
-def register_namespace(keras_module, namespace):
-    """Register every public class and function that kerasj defines among `namespace`'s values (a module's
-    `globals()`), under its name there."""
+def register_namespace(keras_module, namespace, origins=("kerasj.",)):
+    """Register every public class and function among `namespace`'s values (a module's `globals()`) that is
+    defined in a module starting with one of `origins` (kerasj's own, by default), under its name there."""
     for name, obj in list(namespace.items()):
-        if name.startswith("_") or not (inspect.isclass(obj) or inspect.isfunction(obj)):
+        if name.startswith("_") or not (inspect.isclass(obj) or inspect.isroutine(obj) or callable(obj)):
             continue
-        if getattr(obj, "__module__", "").startswith("kerasj."):
+        if inspect.ismodule(obj):
+            continue
+        if (getattr(obj, "__module__", None) or "").startswith(origins):
             register(keras_module, name, obj)
 
 

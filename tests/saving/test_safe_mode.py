@@ -9,7 +9,7 @@ import pytest
 
 import kerasj
 from kerasj.layers import Dense, Input
-from kerasj.layers.lambda_layer import serialize_function
+from kerasj.saving.function_serialization import serialize_function
 from kerasj.saving import keras_archive, safe_mode
 from kerasj.saving.safe_mode import in_safe_mode, resolve_safe_mode, safe_mode_scope
 
