@@ -42,8 +42,8 @@ def _untraceable(fn, error):
 
 
 def _is_layer(obj):
-    from kerasj.layers.layer import Layer
-    return isinstance(obj, Layer)
+    # Duck-typed: layers sit above this module. A layer or model has its variables and a build state.
+    return hasattr(obj, "trainable_variables") and hasattr(obj, "built") and hasattr(obj, "_clear_losses")
 
 
 def _check_variables(variables, where):
@@ -67,8 +67,7 @@ def _restore_losses(layers_and_values):
 def _resolve_variables(variables, fn, args, kwargs):
     """`variables` may be a list, or a Layer/Model meaning its trainable variables — built first if needed
     (by evaluating `fn` abstractly), so a lazily built model can be differentiated on its first step."""
-    from kerasj.layers.layer import Layer
-    if isinstance(variables, Layer):
+    if _is_layer(variables):
         if not variables.built or not variables.trainable_variables:
             abstract_eval(fn, *args, **kwargs)
             variables._clear_losses()

@@ -6,7 +6,7 @@ import os
 
 from kerasj.callbacks.callback import Callback
 from kerasj.callbacks.model_checkpoint import BatchSaveSchedule, is_save_freq
-from kerasj.saving.file_io import temporary_prefix, write_text_atomic
+from kerasj.utils.file_io import temporary_prefix, write_text_atomic
 
 _WEIGHTS_FILE = "latest.weights.h5"
 _METADATA_FILE = "training_metadata.json"

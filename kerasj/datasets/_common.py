@@ -13,6 +13,8 @@ import zipfile
 
 import numpy as np
 
+from kerasj import config
+
 ORIGIN_FOLDER = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
 # Taken from a live array, so no deprecated `numpy.core` import is needed to resolve the legacy name.
@@ -157,6 +159,4 @@ def load_cifar_batch(path, label_key):
 
 def to_image_data_format(images):
     """CIFAR images are stored channels-first; follow `kerasj.config.image_data_format()` like Keras."""
-    from kerasj import config
-
     return images.transpose(0, 2, 3, 1) if config.image_data_format() == "channels_last" else images

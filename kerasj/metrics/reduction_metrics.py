@@ -136,7 +136,7 @@ class MeanMetricWrapper(Mean):
         if type(self) is MeanMetricWrapper:
             # Subclasses fix their function; only a bare wrapper needs to record it. Imported here because
             # the package's (de)serializers know every built-in function and are defined after this module.
-            from kerasj.metrics import serialize
+            from kerasj.metrics import serialize  # the package imports this module first
             config["fn"] = serialize(self._fn)
         return config
 
@@ -144,7 +144,7 @@ class MeanMetricWrapper(Mean):
     def from_config(cls, config):
         if "fn" not in config:
             return cls(**config)
-        from kerasj.metrics import deserialize
+        from kerasj.metrics import deserialize  # the package imports this module first
         config = dict(config)
         fn = config.pop("fn")
         return cls(deserialize(fn) if isinstance(fn, (dict, str)) else fn, **config)

@@ -3,16 +3,19 @@
     >>> model.save("model.keras")
     >>> same = kerasj.models.load_model("model.keras")
 """
+import json
+
 from kerasj.models.cloning import clone_model
 from kerasj.models.functional import Functional
 from kerasj.models.model import Model
 from kerasj.models.sequential import Sequential
+from kerasj.saving.serialization_lib import deserialize_keras_object
 from kerasj.utils.keras_names import register, register_namespace
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Load a `.keras` model file written by kerasj or Keras 3; see kerasj.saving.keras_archive.load_model."""
-    from kerasj.saving.keras_archive import load_model as _load
+    from kerasj.saving.keras_archive import load_model as _load  # saving sits above models (it builds them)
     return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
 
 
@@ -21,9 +24,7 @@ def model_from_json(json_string, custom_objects=None):
 
         >>> same_architecture = kerasj.models.model_from_json(model.to_json())
     """
-    import json
 
-    from kerasj.saving.serialization_lib import deserialize_keras_object
     try:
         config = json.loads(json_string)
     except (TypeError, json.JSONDecodeError) as err:

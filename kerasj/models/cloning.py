@@ -3,6 +3,11 @@
     >>> copy = kerasj.models.clone_model(model)
     >>> copy.set_weights(model.get_weights())   # to copy the weights too
 """
+from kerasj.layers.input_layer import Input, InputLayer
+from kerasj.layers.serialization import deserialize_layer, serialize_layer
+from kerasj.models.functional import Functional
+from kerasj.models.model import Model
+from kerasj.models.sequential import Sequential
 from kerasj.ops.symbolic import KerasTensor
 
 
@@ -19,10 +24,6 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
 
     A subclassed model is cloned through get_config/from_config, as Keras does.
     """
-    from kerasj.layers.input_layer import InputLayer
-    from kerasj.layers.serialization import deserialize_layer
-    from kerasj.models.model import Model
-    from kerasj.models.sequential import Sequential
     if kwargs:
         raise TypeError(f"clone_model: unexpected arguments {sorted(kwargs)}")
     if call_function is not None:
@@ -59,7 +60,6 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
 
 def serialize_layer_unbuilt(layer):
     """A layer's config without its build_config, so the clone gets new weights when it is first called."""
-    from kerasj.layers.serialization import serialize_layer
     record = serialize_layer(layer)
     record.pop("build_config", None)
     return record
@@ -69,8 +69,6 @@ def _clone_functional(model, input_tensors, clone_layer):
     """Replay the graph's calls on cloned layers (each original layer cloned once, so sharing is kept)."""
     import jax
 
-    from kerasj.layers.input_layer import Input
-    from kerasj.models.functional import Functional
     is_tensor = lambda x: isinstance(x, KerasTensor)
     graph = model._graph
     values, clones = {}, {}

@@ -10,7 +10,10 @@ layer shared with another model saves the same way. Loading replays the calls in
 """
 import jax
 
+from kerasj.layers.input_layer import InputLayer
 from kerasj.ops.symbolic import KerasTensor
+from kerasj.saving.serialization_lib import (_depth_check, _expect_dict, _short, deserialize_keras_object,
+                                             serialize_keras_object)
 
 _is_tensor = lambda x: isinstance(x, KerasTensor)
 
@@ -50,8 +53,6 @@ def _history(tensor, per_layer):
 
 def get_functional_config(model):
     """The Keras 3 config dict of functional model `model`."""
-    from kerasj.layers.input_layer import InputLayer
-    from kerasj.saving.serialization_lib import serialize_keras_object
     layers, per_layer = _graph_nodes(model)
     names = {}
     for layer in layers:
@@ -102,7 +103,6 @@ def _is_history(value):
 
 def functional_from_config(cls, config, custom_objects=None):
     """Rebuild a functional model of class `cls` from `get_functional_config` output (or Keras 3's)."""
-    from kerasj.saving.serialization_lib import _depth_check, _expect_dict, _short, deserialize_keras_object
     _expect_dict(config, "A functional model's config")
     records = config.get("layers")
     if not isinstance(records, list):
@@ -127,7 +127,6 @@ def functional_from_config(cls, config, custom_objects=None):
 
     outputs = {}  # (layer name, local node index) -> flat list of output tensors
     for name, layer in layers.items():
-        from kerasj.layers.input_layer import InputLayer
         if isinstance(layer, InputLayer):
             outputs[(name, 0)] = [layer._input_tensor]
     done = {name: (1 if (name, 0) in outputs else 0) for name in layers}

@@ -16,9 +16,12 @@
 """
 import jax
 
-from kerasj.layers.layer import Layer, is_shape
+from kerasj.layers.layer import Layer, _lists_to_shapes, is_shape
+from kerasj.models.functional_config import functional_from_config, get_functional_config
 from kerasj.ops.symbolic import KerasTensor
+from kerasj.saving.serialization_lib import serialize_keras_object
 from kerasj.trainer.trainer import Trainer
+from kerasj.utils.summary_utils import print_summary
 from kerasj.variables import abstract_eval, pure
 
 
@@ -44,7 +47,7 @@ class Model(Trainer, Layer):
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and _is_functional_call(args, kwargs):
-            from kerasj.models.functional import Functional
+            from kerasj.models.functional import Functional  # functional.py subclasses Model
             return object.__new__(Functional)
         return object.__new__(cls)
 
@@ -66,7 +69,7 @@ class Model(Trainer, Layer):
             if inputs is None or outputs is None:
                 raise ValueError("Model(inputs, outputs): both `inputs` and `outputs` are required for a "
                                  "functional model.")
-            from kerasj.models.functional import init_graph
+            from kerasj.models.functional import init_graph  # functional.py subclasses Model
             init_graph(self, inputs, outputs)
 
     @property
@@ -96,7 +99,7 @@ class Model(Trainer, Layer):
 
     def call(self, inputs, training=None, mask=None):
         if self._graph is not None:
-            from kerasj.models.functional import run_graph
+            from kerasj.models.functional import run_graph  # functional.py subclasses Model
             return run_graph(self, inputs, training=training, mask=mask)
         raise NotImplementedError(f"Model '{self.name}' has no call(): subclass Model and implement "
                                   "call(self, inputs, training=None), or use Model(inputs, outputs).")
@@ -197,7 +200,7 @@ class Model(Trainer, Layer):
 
         >>> model.save_weights("model.weights.h5")
         """
-        from kerasj.saving import weights_io
+        from kerasj.saving import weights_io  # saving sits above models (it builds them)
         weights_io.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
     def load_weights(self, filepath, skip_mismatch=False):
@@ -206,7 +209,7 @@ class Model(Trainer, Layer):
 
         >>> model.load_weights("model.weights.h5")
         """
-        from kerasj.saving import weights_io
+        from kerasj.saving import weights_io  # saving sits above models (it builds them)
         weights_io.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
@@ -215,7 +218,7 @@ class Model(Trainer, Layer):
 
             >>> model.save("model.keras")
         """
-        from kerasj.saving.keras_archive import save_model
+        from kerasj.saving.keras_archive import save_model  # saving sits above models (it builds them)
         save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
     # -- config --------------------------------------------------------------------------------------
@@ -224,22 +227,19 @@ class Model(Trainer, Layer):
         Extra keyword arguments go to `json.dumps`."""
         import json
 
-        from kerasj.saving.serialization_lib import serialize_keras_object
         return json.dumps(serialize_keras_object(self), **kwargs)
 
     def get_config(self):
         """Functional models: the graph of layer calls (Keras 3's format). Subclassed models: the base
         layer arguments; override get_config (and from_config) to save models whose __init__ takes others."""
         if self._graph is not None:
-            from kerasj.models.functional_config import get_functional_config
             return get_functional_config(self)
         return Layer.get_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         if isinstance(config, dict) and "layers" in config and "input_layers" in config:
-            from kerasj.models.functional import Functional
-            from kerasj.models.functional_config import functional_from_config
+            from kerasj.models.functional import Functional  # functional.py subclasses Model
             return functional_from_config(Functional if cls is Model else cls, config, custom_objects)
         base_keys = {"name", "trainable", "dtype"}
         if set(config) <= base_keys and not _init_takes_arguments(cls):
@@ -267,7 +267,6 @@ class Model(Trainer, Layer):
         shape = (config or {}).get("input_shape")
         if shape is None or self._graph is not None:
             return
-        from kerasj.layers.layer import _lists_to_shapes
         self.build(_lists_to_shapes(shape))
         self._build_shapes = _lists_to_shapes(shape)
 
@@ -275,6 +274,5 @@ class Model(Trainer, Layer):
                 layer_range=None):
         """Print a table of the model's layers, output shapes and parameter counts (arguments as in Keras:
         see `kerasj.utils.summary_utils.print_summary`)."""
-        from kerasj.utils.summary_utils import print_summary
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)

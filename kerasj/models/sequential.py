@@ -10,8 +10,10 @@ Without an Input (or an `input_shape=` on the first layer) the model is built on
 """
 from kerasj.layers.input_layer import InputLayer
 from kerasj.layers.layer import Layer
+from kerasj.models.functional import init_graph, run_graph
 from kerasj.models.model import Model
 from kerasj.ops.symbolic import KerasTensor
+from kerasj.saving.serialization_lib import _expect_dict, _short, deserialize_keras_object, serialize_keras_object
 from kerasj.variables import bump_structure_version, name_scope
 
 
@@ -75,7 +77,6 @@ class Sequential(Model):
             self._build_graph(self._input_layer)
 
     def _build_graph(self, input_layer):
-        from kerasj.models.functional import init_graph
         inputs = input_layer.output
         x = inputs
         with name_scope(self.name):
@@ -112,7 +113,6 @@ class Sequential(Model):
 
     def call(self, inputs, training=None, mask=None):
         if self._graph is not None:
-            from kerasj.models.functional import run_graph
             return run_graph(self, inputs)
         x = inputs
         for layer in self._stack:
@@ -120,7 +120,6 @@ class Sequential(Model):
         return x
 
     def get_config(self):
-        from kerasj.saving.serialization_lib import serialize_keras_object
         layers = []
         if self._input_layer is not None:
             layers.append(serialize_keras_object(self._input_layer))
@@ -133,7 +132,6 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kerasj.saving.serialization_lib import _expect_dict, _short, deserialize_keras_object
         _expect_dict(config, "A Sequential model's config")
         records = config.get("layers")
         if not isinstance(records, list):

@@ -21,7 +21,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 
-from kerasj import config
+from kerasj import config, initializers
 from kerasj.optimizers import schedules
 from kerasj.utils import naming
 from kerasj.variables import Variable, name_scope, pure
@@ -190,7 +190,6 @@ class Optimizer:
 
         `initializer` is an initializer name or callable `(shape, dtype)`, or an array giving the initial value.
         """
-        from kerasj import initializers
         if isinstance(initializer, str):
             initializer = initializers.get(initializer)
         with name_scope(self.name):

@@ -28,7 +28,7 @@ import zipfile
 import zlib
 
 from kerasj.models.model import Model
-from kerasj.saving.file_io import atomic_write
+from kerasj.utils.file_io import atomic_write
 from kerasj.saving.object_registration import CustomObjectScope
 from kerasj.saving.safe_mode import resolve_safe_mode, safe_mode_scope
 from kerasj.saving.serialization_lib import deserialize_keras_object, serialize_keras_object

@@ -25,7 +25,7 @@ import warnings
 import jax.numpy as jnp
 import numpy as np
 
-from kerasj.saving.file_io import atomic_write
+from kerasj.utils.file_io import atomic_write
 from kerasj.saving.saveable_tree import is_optimizer, join_path, own_variables, saveable_entries
 
 WEIGHTS_SUFFIX = ".weights.h5"

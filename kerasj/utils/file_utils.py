@@ -32,6 +32,9 @@ import urllib.parse
 import urllib.request
 import zipfile
 
+from kerasj.utils.file_io import atomic_write
+from kerasj.utils.progbar import Progbar
+
 _CHUNK_SIZE = 1 << 20
 # Seconds without any data from the server before giving up (not a limit on the whole download).
 _SOCKET_TIMEOUT = 60
@@ -117,11 +120,6 @@ def _describe_hash(file_hash, algorithm):
 
 
 def _download(origin, target, file_hash, algorithm, stale_copy):
-    # Imported here: kerasj.utils is imported while kerasj itself is still initialising, and file_io lives in
-    # kerasj.saving, whose package imports much of kerasj.
-    from kerasj.saving.file_io import atomic_write
-    from kerasj.utils.progbar import Progbar
-
     print(f"Downloading data from {origin}")
     with atomic_write(target) as tmp_path:
         try:

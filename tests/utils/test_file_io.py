@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from kerasj.saving import file_io
-from kerasj.saving.file_io import atomic_write, temporary_prefix, write_text_atomic
+from kerasj.utils import file_io
+from kerasj.utils.file_io import atomic_write, temporary_prefix, write_text_atomic
 
 
 def test_replaces_the_file_only_after_fsync(tmp_path, monkeypatch):
@@ -70,7 +70,7 @@ def test_missing_directory_is_named(tmp_path):
 
 _KILLED_WRITER = """
 import sys, time
-from kerasj.saving.file_io import atomic_write
+from kerasj.utils.file_io import atomic_write
 with atomic_write(sys.argv[1]) as tmp:
     with open(tmp, "wb") as f:
         f.write(b"half a model" * 100_000)
