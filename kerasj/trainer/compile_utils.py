@@ -235,3 +235,19 @@ class CompileMetrics:
 
     def stateless_reset_state(self):
         return pure(self.reset_state, self.variables)([v.value for v in self.variables])[0]
+
+
+def ordered_log_values(model, logs):
+    """`model`'s log values as Keras lists them (what evaluate returns without return_dict): loss, per-output
+    losses, compiled metrics in compile order, then anything else sorted by name; one value alone is returned
+    as it is."""
+    order = ["loss"]
+    if model._compile_loss is not None:
+        order += [t.name for t in model._compile_loss.trackers if t is not None]
+    if model._compile_metrics is not None:
+        order += [m.name for m in model._compile_metrics.metrics]
+    order += [m.name for m in model.metrics]
+    names = [n for i, n in enumerate(order) if n in logs and n not in order[:i]]
+    names += sorted(k for k in logs if k not in names)
+    values = [logs[n] for n in names]
+    return values[0] if len(values) == 1 else values

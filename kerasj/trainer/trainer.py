@@ -17,11 +17,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerasj import config, optimizers
-from kerasj import losses as losses_module
 from kerasj import metrics as metrics_module
 from kerasj.trainer import compile_config
 from kerasj.trainer import data as data_utils
-from kerasj.trainer.compile_utils import CompileLoss, CompileMetrics
+from kerasj.trainer.compile_utils import CompileLoss, CompileMetrics, ordered_log_values
 from kerasj.trainer.sources import ArraySource, make_source
 from kerasj.trainer.stateless import run_stateless_step
 from kerasj.trainer.steps import StepProgram
@@ -88,19 +87,8 @@ class Trainer:
                 dtype policy; kerasj has no float16 policy yet, so it has no effect, but it must be a bool.
         """
         self.optimizer = optimizers.get(optimizer)
-        for spec in jax.tree_util.tree_leaves(loss, is_leaf=lambda s: not isinstance(s, (list, tuple, dict))):
-            if spec is not None:
-                losses_module.get(spec)  # unknown names fail here, listing the valid ones
-        for spec in (metrics, weighted_metrics):
-            for ident in jax.tree_util.tree_leaves(spec, is_leaf=lambda s: not isinstance(s, (list, tuple, dict))):
-                if isinstance(ident, str) and ident.lower() not in ("accuracy", "acc"):
-                    metrics_module.get(ident)
-        if not isinstance(auto_scale_loss, bool):
-            raise ValueError(f"compile: auto_scale_loss must be True or False; received {auto_scale_loss!r}")
-        if jit_compile not in ("auto", True, False):
-            raise ValueError(f"compile: jit_compile must be 'auto', True or False; received {jit_compile!r}")
-        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
-            raise ValueError(f"compile: steps_per_execution must be a positive int; received {steps_per_execution!r}")
+        compile_config.check_compile_arguments(loss, metrics, weighted_metrics, steps_per_execution, jit_compile,
+                                               auto_scale_loss)
         self._compile_args = dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
                                   weighted_metrics=weighted_metrics, run_eagerly=run_eagerly,
                                   steps_per_execution=steps_per_execution, jit_compile=jit_compile)
@@ -170,18 +158,8 @@ class Trainer:
         return logs
 
     def _ordered_values(self, logs):
-        """Log values as Keras lists them: loss, per-output losses, compiled metrics in compile order, then
-        anything else sorted by name."""
-        order = ["loss"]
-        if self._compile_loss is not None:
-            order += [t.name for t in self._compile_loss.trackers if t is not None]
-        if self._compile_metrics is not None:
-            order += [m.name for m in self._compile_metrics.metrics]
-        order += [m.name for m in self.metrics]
-        names = [n for i, n in enumerate(order) if n in logs and n not in order[:i]]
-        names += sorted(k for k in logs if k not in names)
-        values = [logs[n] for n in names]
-        return values[0] if len(values) == 1 else values
+        """Log values as Keras lists them (see `compile_utils.ordered_log_values`)."""
+        return ordered_log_values(self, logs)
 
     def _metric_variables(self):
         out = []
