@@ -13,19 +13,37 @@ import importlib as _importlib
 
 from kerasj import (activations, backend, config, constraints, initializers, losses, metrics, ops, optimizers,
                     random, regularizers, utils)
+from kerasj.dtype_policy import DTypePolicy, FloatDTypePolicy
+from kerasj.initializers import Initializer
+from kerasj.losses import Loss
+from kerasj.metrics import Metric
+from kerasj.ops.operation import Operation
+from kerasj.ops.symbolic import KerasTensor
+from kerasj.optimizers import Optimizer
+from kerasj.regularizers import Regularizer
+from kerasj.remat import RematScope, remat
+from kerasj.scopes import StatelessScope, SymbolicScope, device
 from kerasj.transforms import UntraceableFunctionError, function, grad, value_and_grad
 from kerasj.utils import keras_names as _keras_names
-from kerasj.variables import StateScope, Variable
+from kerasj.variables import StateScope, Variable, name_scope
 
 __version__ = "0.1.0"
+
+
+def version():
+    """The kerasj version string (`kerasj.__version__`)."""
+    return __version__
+
 
 _LAZY_MODULES = ("callbacks", "datasets", "layers", "models", "saving")
 _LAZY_NAMES = {"Input": "kerasj.layers", "InputSpec": "kerasj.layers", "Layer": "kerasj.layers",
                "Functional": "kerasj.models", "Model": "kerasj.models", "Sequential": "kerasj.models"}
-__all__ = ["Functional", "Input", "InputSpec", "Layer", "Model", "Sequential", "StateScope", "UntraceableFunctionError",
-           "Variable", "activations", "backend", "callbacks", "config", "constraints", "datasets", "function", "grad",
-           "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers",
-           "saving", "utils", "value_and_grad"]
+__all__ = ["DTypePolicy", "FloatDTypePolicy", "Functional", "Initializer", "Input", "InputSpec", "KerasTensor",
+           "Layer", "Loss", "Metric", "Model", "Operation", "Optimizer", "Regularizer", "RematScope",
+           "Sequential", "StateScope", "StatelessScope", "SymbolicScope", "UntraceableFunctionError",
+           "Variable", "activations", "backend", "callbacks", "config", "constraints", "datasets", "device",
+           "function", "grad", "initializers", "layers", "losses", "metrics", "models", "name_scope", "ops",
+           "optimizers", "random", "regularizers", "remat", "saving", "utils", "value_and_grad", "version"]
 
 
 def _load_namespaces():

@@ -13,30 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerasj import config
-
-
-def unpack_x_y_sample_weight(data):
-    """Split a batch given as `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`."""
-    if isinstance(data, list):
-        data = tuple(data)
-    if not isinstance(data, tuple):
-        return data, None, None
-    if len(data) == 1:
-        return data[0], None, None
-    if len(data) == 2:
-        return data[0], data[1], None
-    if len(data) == 3:
-        return data
-    raise ValueError(f"Data is expected to be x, (x,), (x, y) or (x, y, sample_weight); received a tuple of "
-                     f"length {len(data)}.")
-
-
-def pack_x_y_sample_weight(x, y=None, sample_weight=None):
-    if y is None:
-        return (x,)
-    if sample_weight is None:
-        return (x, y)
-    return (x, y, sample_weight)
+from kerasj.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight  # noqa: F401
 
 
 def _is_nested_numbers(x):

@@ -19,10 +19,12 @@ for the small-predict fast path), `targets` (the in-memory targets, if any) and 
     ...     program(data, indices, n_valid)
 """
 import math
+import warnings
 
 import jax
 import numpy as np
 
+from kerasj import config
 from kerasj.trainer import data as data_utils
 
 
@@ -228,6 +230,15 @@ def _stacked(batches):
     return ArraySource(*data, batch_size=indices.shape[1]).batch(), indices, len(batches)
 
 
+def _capped_steps(steps):
+    """`steps`, limited by `kerasj.config.max_steps_per_epoch()` (a debugging cap, as in Keras)."""
+    cap = config.max_steps_per_epoch()
+    if cap and (not steps or cap < steps):
+        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+        return cap
+    return steps
+
+
 def make_source(where, x, y=None, sample_weight=None, batch_size=None, steps=None, class_weight=None):
     """Validate user data (for the method named `where`) and wrap it in a source: arrays become an
     ArraySource (default batch size 32), generators, PyDatasets and other iterables an IterableSource."""
@@ -236,6 +247,7 @@ def make_source(where, x, y=None, sample_weight=None, batch_size=None, steps=Non
         raise ValueError(f"{where}: batch_size must be a positive int; received {batch_size!r}")
     if steps is not None and (not isinstance(steps, (int, np.integer)) or steps < 1):
         raise ValueError(f"{where}: steps must be a positive int or None; received {steps!r}")
+    steps = _capped_steps(steps)
     if data_utils.is_array_data(x) and x is not None:
         if not data_utils.is_array_data(y) or not data_utils.is_array_data(sample_weight):
             raise TypeError(f"{where}: when x is an array, y and sample_weight must be arrays too.")

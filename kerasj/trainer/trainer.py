@@ -317,6 +317,9 @@ class Trainer:
         self._assert_compiled("training (fit)")
         if not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"fit: epochs must be a non-negative int; received {epochs!r}")
+        if config.max_epochs() and config.max_epochs() < epochs:  # a debugging cap, as in Keras
+            warnings.warn(f"Limiting epochs to {config.max_epochs()}", stacklevel=2)
+            epochs = config.max_epochs()
         if not 0 <= validation_split < 1:
             raise ValueError(f"fit: validation_split must be in [0, 1); received {validation_split!r}")
         if validation_split and validation_data is None:

@@ -3,6 +3,7 @@ import collections
 import re
 
 _counts = collections.defaultdict(int)
+_uids = collections.defaultdict(int)  # keras.backend.get_uid's counters
 # Names given explicitly: default names skip them, so an auto-named layer never collides with a named one.
 _reserved = set()
 
@@ -27,7 +28,18 @@ def reserve(name):
     _reserved.add(name)
 
 
+def get_uid(prefix=""):
+    """1 on the first call for `prefix`, then 2, 3, ... until `clear_session()` (`keras.backend.get_uid`).
+
+        >>> get_uid("dense"), get_uid("dense")
+        (1, 2)
+    """
+    _uids[prefix] += 1
+    return _uids[prefix]
+
+
 def clear_session():
-    """Reset default-name counters (as `keras.backend.clear_session()` does)."""
+    """Reset default-name counters and `get_uid`'s (as `keras.backend.clear_session()` does)."""
     _counts.clear()
     _reserved.clear()
+    _uids.clear()

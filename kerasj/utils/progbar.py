@@ -19,19 +19,24 @@ import time
 
 import numpy as np
 
+from kerasj.utils.io_utils import is_interactive_logging_enabled, print_msg
+
 _BOLD, _GREEN, _WHITE, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
 _BAR_CHAR = "\u2501"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def write(message):
-    """Write `message` to the current stdout and flush, so partial lines appear immediately."""
-    sys.stdout.write(message)
-    sys.stdout.flush()
+    """Write `message` to the current stdout and flush, so partial lines appear immediately; with interactive
+    logging disabled (`kerasj.utils.disable_interactive_logging()`), log it to absl.logging instead."""
+    print_msg(message, line_break=False)
 
 
 def is_interactive():
-    """Whether in-place redraws (backspaces and carriage returns) render: a terminal or a notebook."""
+    """Whether in-place redraws (backspaces and carriage returns) render: a terminal or a notebook, while
+    interactive logging is on (absl.logging records cannot be redrawn)."""
+    if not is_interactive_logging_enabled():
+        return False
     isatty = getattr(sys.stdout, "isatty", None)
     try:
         tty = bool(isatty()) if isatty is not None else False
