@@ -127,6 +127,20 @@ class Model(Trainer, Layer):
         return self._graph.outputs
 
     @property
+    def input_shape(self):
+        """The shape of the model's symbolic input, or a list of shapes for several inputs (as in Keras).
+
+            >>> kerasj.Sequential([kerasj.Input((3,)), kerasj.layers.Dense(2)]).input_shape
+            (None, 3)
+        """
+        return _shapes_of(self.input)
+
+    @property
+    def output_shape(self):
+        """The shape of the model's symbolic output, or a list of shapes for several outputs (as in Keras)."""
+        return _shapes_of(self.output)
+
+    @property
     def input_names(self):
         return [] if self._graph is None else self._graph.input_names()
 
@@ -276,3 +290,8 @@ class Model(Trainer, Layer):
         see `kerasj.utils.summary_utils.print_summary`)."""
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
+
+
+def _shapes_of(tensors):
+    shapes = [tuple(t.shape) for t in jax.tree_util.tree_leaves(tensors, is_leaf=lambda t: isinstance(t, KerasTensor))]
+    return shapes[0] if len(shapes) == 1 else shapes

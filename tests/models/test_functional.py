@@ -1,4 +1,6 @@
 """Functional models: multiple inputs/outputs, dicts, shared layers, nested models, graph errors."""
+import os
+
 import numpy as np
 import pytest
 
@@ -77,3 +79,19 @@ def test_training_flag_reaches_dropout_in_functional_model():
     np.testing.assert_array_equal(model(data), data)
     dropped = np.asarray(model(data, training=True))
     assert set(np.unique(dropped)) <= {0.0, 2.0} and 300 < (dropped == 0).sum() < 700
+
+
+def test_input_shape_and_output_shape_match_keras():
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras as keras3  # the oracle; kerasj is imported as `keras` in this file
+
+    def build(lib):
+        a, b = lib.Input((3,), name="a"), lib.Input((4,), name="b")
+        single = lib.Model(a, lib.layers.Dense(2)(a))
+        double = lib.Model([a, b], [lib.layers.Dense(2)(a), lib.layers.Dense(5)(b)])
+        seq = lib.Sequential([lib.Input((3,)), lib.layers.Dense(2)])
+        named = lib.Model({"a": a, "b": b}, lib.layers.Dense(1)(a))
+        return [(m.input_shape, m.output_shape) for m in (single, double, seq, named)]
+
+    assert build(keras) == build(keras3) == [((None, 3), (None, 2)), ([(None, 3), (None, 4)], [(None, 2), (None, 5)]),
+                                            ((None, 3), (None, 2)), ([(None, 3), (None, 4)], (None, 1))]
