@@ -25,6 +25,7 @@ from kerasj.remat import RematScope, remat
 from kerasj.scopes import StatelessScope, SymbolicScope, device
 from kerasj.transforms import UntraceableFunctionError, function, grad, value_and_grad
 from kerasj.utils import keras_names as _keras_names
+from kerasj.utils.lazy import lazy_attributes as _lazy_attributes
 from kerasj.variables import StateScope, Variable, name_scope
 
 __version__ = "0.1.0"
@@ -56,15 +57,4 @@ _keras_names.set_loader(_load_namespaces)
 _keras_names.register_namespace("keras", {"Variable": Variable, "StateScope": StateScope})
 
 
-def __getattr__(name):
-    if name in _LAZY_MODULES:
-        return _importlib.import_module(f"kerasj.{name}")
-    if name in _LAZY_NAMES:
-        value = getattr(_importlib.import_module(_LAZY_NAMES[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'kerasj' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_NAMES))
+__getattr__, __dir__ = _lazy_attributes("kerasj", globals(), _LAZY_NAMES, submodules=_LAZY_MODULES)

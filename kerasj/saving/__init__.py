@@ -6,7 +6,7 @@ custom objects (`register_keras_serializable`, `custom_object_scope`).
     >>> model.save("model.keras")
     >>> same = kerasj.saving.load_model("model.keras")
 """
-import importlib as _importlib
+from kerasj.utils.lazy import lazy_attributes as _lazy_attributes
 
 from kerasj.saving.object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,
                                                get_registered_name, get_registered_object,
@@ -23,13 +23,4 @@ __all__ = ["CustomObjectScope", "custom_object_scope", "deserialize_keras_object
            "register_keras_serializable", "save_model", "save_weights", "serialize_keras_object"]
 
 
-def __getattr__(name):
-    if name in _FILE_FORMATS:
-        value = getattr(_importlib.import_module(_FILE_FORMATS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'kerasj.saving' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_FILE_FORMATS))
+__getattr__, __dir__ = _lazy_attributes("kerasj.saving", globals(), _FILE_FORMATS)

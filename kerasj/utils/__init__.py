@@ -13,7 +13,7 @@ from kerasj.utils.io_utils import (disable_interactive_logging, enable_interacti
 from kerasj.utils.config_utils import Config
 from kerasj.utils.session import clear_session
 from kerasj.variables import standardize_dtype
-import importlib as _importlib
+from kerasj.utils.lazy import lazy_attributes as _lazy_attributes
 
 # Keras 3 keeps the tf.keras name: `Sequence` is `PyDataset`, the same class.
 Sequence = PyDataset
@@ -28,13 +28,4 @@ _ELSEWHERE = {"get_source_inputs": "kerasj.ops.keras_tensor_utils", "is_keras_te
               "serialize_keras_object": "kerasj.saving.serialization_lib"}
 
 
-def __getattr__(name):
-    if name in _ELSEWHERE:
-        value = getattr(_importlib.import_module(_ELSEWHERE[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'kerasj.utils' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_ELSEWHERE))
+__getattr__, __dir__ = _lazy_attributes("kerasj.utils", globals(), _ELSEWHERE)
