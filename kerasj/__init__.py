@@ -36,15 +36,18 @@ def version():
     return __version__
 
 
-_LAZY_MODULES = ("callbacks", "datasets", "layers", "models", "saving")
-_LAZY_NAMES = {"Input": "kerasj.layers", "InputSpec": "kerasj.layers", "Layer": "kerasj.layers",
-               "Functional": "kerasj.models", "Model": "kerasj.models", "Sequential": "kerasj.models"}
-__all__ = ["DTypePolicy", "FloatDTypePolicy", "Functional", "Initializer", "Input", "InputSpec", "KerasTensor",
-           "Layer", "Loss", "Metric", "Model", "Operation", "Optimizer", "Regularizer", "RematScope",
-           "Sequential", "StateScope", "StatelessScope", "SymbolicScope", "UntraceableFunctionError",
-           "Variable", "activations", "backend", "callbacks", "config", "constraints", "datasets", "device",
-           "function", "grad", "initializers", "layers", "losses", "metrics", "models", "name_scope", "ops",
-           "optimizers", "random", "regularizers", "remat", "saving", "utils", "value_and_grad", "version"]
+_LAZY_MODULES = ("callbacks", "datasets", "distillation", "layers", "legacy", "models", "preprocessing", "saving",
+                 "tree", "visualization", "wrappers")
+_LAZY_NAMES = {"Function": "kerasj.ops.function", "Input": "kerasj.layers", "InputSpec": "kerasj.layers",
+               "Layer": "kerasj.layers", "Functional": "kerasj.models", "Model": "kerasj.models",
+               "Sequential": "kerasj.models"}
+__all__ = ["DTypePolicy", "FloatDTypePolicy", "Function", "Functional", "Initializer", "Input", "InputSpec",
+           "KerasTensor", "Layer", "Loss", "Metric", "Model", "Operation", "Optimizer", "Regularizer", "RematScope",
+           "Sequential", "StateScope", "StatelessScope", "SymbolicScope", "UntraceableFunctionError", "Variable",
+           "activations", "backend", "callbacks", "config", "constraints", "datasets", "device", "distillation",
+           "function", "grad", "initializers", "layers", "legacy", "losses", "metrics", "models", "name_scope",
+           "ops", "optimizers", "preprocessing", "random", "regularizers", "remat", "saving", "tree", "utils",
+           "value_and_grad", "version", "visualization", "wrappers"]
 
 
 def _load_namespaces():

@@ -25,7 +25,14 @@ _ELSEWHERE = {"get_source_inputs": "kerasj.ops.keras_tensor_utils", "is_keras_te
                                "get_registered_object", "register_keras_serializable"],
                               "kerasj.saving.object_registration"),
               "deserialize_keras_object": "kerasj.saving.serialization_lib",
-              "serialize_keras_object": "kerasj.saving.serialization_lib"}
+              "serialize_keras_object": "kerasj.saving.serialization_lib",
+              # Optional packages (pydot, Pillow, TensorFlow, grain) are imported inside these functions only.
+              "plot_model": "kerasj.utils.model_visualization", "model_to_dot": "kerasj.utils.model_visualization",
+              **dict.fromkeys(["load_img", "img_to_array", "array_to_img", "save_img"], "kerasj.utils.image_utils"),
+              "image_dataset_from_directory": "kerasj.utils.image_dataset_utils",
+              "text_dataset_from_directory": "kerasj.utils.text_dataset_utils",
+              "audio_dataset_from_directory": "kerasj.utils.audio_dataset_utils",
+              "timeseries_dataset_from_array": "kerasj.utils.timeseries_dataset_utils"}
 
 
-__getattr__, __dir__ = _lazy_attributes("kerasj.utils", globals(), _ELSEWHERE)
+__getattr__, __dir__ = _lazy_attributes("kerasj.utils", globals(), _ELSEWHERE, submodules=("bounding_boxes", "legacy"))
