@@ -52,7 +52,7 @@ __all__ = ["DTypePolicy", "FloatDTypePolicy", "Function", "Functional", "Initial
 
 def _load_namespaces():
     """Import the lazily loaded namespaces whose classes configs may name (see kerasj.utils.keras_names)."""
-    for name in ("layers", "models"):
+    for name in ("layers", "models", "distillation"):
         _importlib.import_module(f"kerasj.{name}")
 
 

@@ -197,7 +197,9 @@ def standardize_dtype(dtype):
     """A dtype name string ("float32") from any dtype-like; None gives floatx()."""
     if dtype is None:
         return config.floatx()
-    if dtype in (float, int, bool):  # Python types name JAX's default widths, as in Keras on JAX
+    # Python types name JAX's default widths, as in Keras on JAX. (The type check first: numpy dtypes compare
+    # equal to Python types, np.dtype("int64") == int.)
+    if isinstance(dtype, type) and dtype in (float, int, bool):
         return {float: "float32", int: "int32", bool: "bool"}[dtype]
     if hasattr(dtype, "name") and not isinstance(dtype, str) and hasattr(dtype, "itemsize"):
         return dtype.name

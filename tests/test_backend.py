@@ -22,10 +22,11 @@ def test_dtype_helpers_match_keras():
     for dtypes in [("int32", "float32"), ("float16", "float32"), ("int8", "uint8"), ("bool", "int32"),
                    ("bfloat16", "float16"), (int, "int8"), (float, "int32"), (int,), (float,), ()]:
         assert kerasj.backend.result_type(*dtypes) == keras.backend.result_type(*dtypes), dtypes
-    for dtype in ("float32", "bfloat16", "int8", "uint16", "bool", "complex64", np.float16):
+    for dtype in ("float32", "bfloat16", "int8", "uint16", "bool", "complex64", np.float16, np.dtype("int64"),
+                  np.dtype("float64"), np.dtype("bool")):
         assert kerasj.backend.is_float_dtype(dtype) == keras.backend.is_float_dtype(dtype), dtype
         assert kerasj.backend.is_int_dtype(dtype) == keras.backend.is_int_dtype(dtype), dtype
-    for dtype in ("float32", np.int8, None, "bool", float, int, bool):
+    for dtype in ("float32", np.int8, None, "bool", float, int, bool, np.dtype("int64"), np.dtype("bool")):
         assert kerasj.backend.standardize_dtype(dtype) == keras.backend.standardize_dtype(dtype), dtype
 
 

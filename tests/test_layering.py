@@ -14,7 +14,8 @@ ROOT = pathlib.Path(kerasj.__file__).parent
 # The config half of saving (configs <-> objects through the registry) is on floor 1 too.
 LOW = ["masks.py", "variables.py", "config.py", "dtype_policy.py", "scopes.py", "remat.py", "backend.py",
        "activations.py", "losses.py", "initializers.py", "regularizers.py",
-       "constraints.py", "random.py", "transforms.py", "ops", "metrics", "optimizers", "utils",
+       "constraints.py", "random.py", "transforms.py", "ops", "metrics", "optimizers", "utils", "tree",
+       "visualization", "preprocessing",
        "saving/serialization_lib.py", "saving/object_registration.py", "saving/safe_mode.py",
        "saving/function_serialization.py"]
 HIGH = ("kerasj.layers", "kerasj.models", "kerasj.trainer", "kerasj.callbacks", "kerasj.datasets",

@@ -22,7 +22,8 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
         call_function: not supported.
         recursive: also apply `clone_function` inside nested models (Keras's meaning).
 
-    A subclassed model is cloned through get_config/from_config, as Keras does.
+    A subclassed model is cloned through get_config/from_config, as Keras does. As in Keras, the clone of a
+    compiled Sequential or functional model is compiled the same way (`get_compile_config`).
     """
     if kwargs:
         raise TypeError(f"clone_model: unexpected arguments {sorted(kwargs)}")
@@ -38,6 +39,13 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
             return clone_function(layer)
         return deserialize_layer(serialize_layer_unbuilt(layer))
 
+    new = _clone_structure(model, input_tensors, clone_function, clone_layer)
+    if model.compiled and (isinstance(model, Sequential) or model._graph is not None):
+        new.compile_from_config(model.get_compile_config())
+    return new
+
+
+def _clone_structure(model, input_tensors, clone_function, clone_layer):
     if isinstance(model, Sequential):
         layers = [clone_layer(layer) for layer in model.layers]
         new = Sequential(name=model.name)

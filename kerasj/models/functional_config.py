@@ -148,7 +148,7 @@ def functional_from_config(cls, config, custom_objects=None):
                 raise ValueError(f"keras_history {history} refers to a tensor that layer '{history[0]}' does "
                                  f"not produce (it has {len(produced)} outputs).")
             return produced[history[2]]
-        if isinstance(value, list):
+        if isinstance(value, (list, tuple)):  # tuples: a config passed straight from Python, not through JSON
             return [resolve(v, strict, depth + 1) for v in value]
         if isinstance(value, dict) and "class_name" not in value:
             return {k: resolve(v, strict, depth + 1) for k, v in value.items()}

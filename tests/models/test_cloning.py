@@ -161,3 +161,19 @@ def test_argument_errors():
         kerasj.models.clone_model(sequential(), call_function=lambda *a: None)
     with pytest.raises(TypeError, match="unexpected arguments"):
         kerasj.models.clone_model(sequential(), bogus=1)
+
+
+@pytest.mark.parametrize("build", [sequential, shared], ids=["sequential", "functional"])
+def test_the_clone_of_a_compiled_model_is_compiled_the_same_way_as_in_keras(build):
+    configs = {}
+    for lib in (keras, kerasj):
+        model = build(lib)
+        model.compile(optimizer=lib.optimizers.SGD(0.05, momentum=0.5), loss="mse", metrics=["mae"])
+        clone = lib.models.clone_model(model)
+        assert clone.compiled
+        configs[lib.__name__] = clone.get_compile_config()
+        assert lib.models.clone_model(build(lib)).compiled is False  # an uncompiled model's clone is not
+    ours, theirs = configs["kerasj"], configs["keras"]
+    assert ours["optimizer"]["config"]["learning_rate"] == pytest.approx(theirs["optimizer"]["config"]["learning_rate"])
+    assert ours["optimizer"]["config"]["momentum"] == theirs["optimizer"]["config"]["momentum"]
+    assert ours["loss"] == theirs["loss"] and ours["metrics"] == theirs["metrics"]

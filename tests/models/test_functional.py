@@ -95,3 +95,17 @@ def test_input_shape_and_output_shape_match_keras():
 
     assert build(keras) == build(keras3) == [((None, 3), (None, 2)), ([(None, 3), (None, 4)], [(None, 2), (None, 5)]),
                                             ((None, 3), (None, 2)), ([(None, 3), (None, 4)], (None, 1))]
+
+
+def test_a_keras_functional_config_passed_as_python_objects_rebuilds_the_model():
+    # Keras's get_config() holds tuples (not JSON lists) in node args; from_config takes it directly.
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras as keras3
+
+    a, b = keras3.Input((3,), name="a"), keras3.Input((2,), name="b")
+    merged = keras3.layers.Concatenate(name="cat")([keras3.layers.Dense(4, name="d")(a), b])
+    theirs = keras3.Model([a, b], keras3.layers.Dense(1, name="out")(merged))
+    ours = keras.Model.from_config(theirs.get_config())
+    ours.set_weights(theirs.get_weights())
+    x = [np.ones((2, 3), "float32"), np.arange(4, dtype="float32").reshape(2, 2)]
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-6, atol=1e-6)
