@@ -26,6 +26,7 @@ from kerasj.masks import masks_of, set_masks
 from kerasj.ops.operation import Operation
 from kerasj.ops.symbolic import KerasTensor, compute_output_spec
 from kerasj.random import SeedGenerator
+from kerasj.remat import get_current_remat_mode, rematerialized_call
 from kerasj.utils.memory import check_allocation
 from kerasj.variables import (Variable, _name_stack, bump_structure_version, current_scope, name_scope,
                               standardize_dtype, structure_version)
@@ -91,6 +92,7 @@ class Layer(Operation):
         self._losses = []
         self._regularized = []  # (variable, regularizer) pairs from add_weight
         self._trainable = bool(trainable)
+        self._remat_mode = get_current_remat_mode()  # as in Keras, the RematScope a layer is created in
         self.built = False
         self.input_spec = None
         # As in Keras, a layer that defines compute_mask supports masking unless it says otherwise.
@@ -392,25 +394,31 @@ class Layer(Operation):
         params = self._call_signature.parameters
         return name in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
 
-    def _build_from_args(self, args, kwargs):
-        """Build with shapes taken from the call's arguments, as Keras does."""
-        def shape_of(x):
-            return tuple(x.shape) if hasattr(x, "shape") else tuple(np.shape(x))
+    def _shape_arguments(self, method, args, kwargs):
+        """The shapes Keras passes to `build` / `compute_output_shape` (`method`) for a call on `args, kwargs`:
+        none to a method without parameters (`build(self)`), the first input's shape to a method with one,
+        whatever its name, and to `build(self, query_shape, value_shape)` the shape of each call argument
+        named before `_shape`. Returns `(shape_args, shape_kwargs)`."""
+        def shapes(x):
+            return jax.tree_util.tree_map(_shape_of, x, is_leaf=lambda t: isinstance(t, KerasTensor))
 
-        shapes = jax.tree_util.tree_map(shape_of, args[0] if args else next(iter(kwargs.values())),
-                                        is_leaf=lambda x: isinstance(x, KerasTensor))
-        build_params = list(inspect.signature(self.build).parameters)
-        if len(build_params) > 1 and all(p.endswith("_shape") for p in build_params):
-            # build(self, query_shape, value_shape) style: match "<arg>_shape" to call arguments.
+        params = inspect.signature(method).parameters.values()
+        names = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if len(names) > 1 and all(n.endswith("_shape") for n in names):
             bound = self._call_signature.bind_partial(*args, **kwargs).arguments
-            shape_kwargs = {p: jax.tree_util.tree_map(shape_of, bound[p[:-6]],
-                                                      is_leaf=lambda x: isinstance(x, KerasTensor))
-                            for p in build_params if p[:-6] in bound}
-            self._build_with(lambda: self.build(**shape_kwargs))
+            return (), {n: shapes(bound[n[:-6]]) for n in names if n[:-6] in bound}
+        if not names and not any(p.kind == p.VAR_POSITIONAL for p in params):
+            return (), {}
+        return (shapes(self._first_input(args, kwargs)),), {}
+
+    def _build_from_args(self, args, kwargs):
+        """Build with shapes taken from the call's arguments, as Keras does (see `_shape_arguments`)."""
+        shape_args, shape_kwargs = self._shape_arguments(self.build, args, kwargs)
+        self._build_with(lambda: self.build(*shape_args, **shape_kwargs))
+        if not shape_args:
             object.__setattr__(self, "_build_shapes_dict", shape_kwargs)
-        else:
-            self._build_with(lambda: self.build(shapes))
-        self._build_shapes = shapes
+        self._build_shapes = jax.tree_util.tree_map(_shape_of, self._first_input(args, kwargs),
+                                                    is_leaf=lambda t: isinstance(t, KerasTensor))
 
     def get_build_config(self):
         """The input shapes this layer was built for (`{"input_shape": ...}`, or `{"shapes_dict": ...}` for
@@ -418,7 +426,7 @@ class Layer(Operation):
         if not self.built:
             return None
         shapes_dict = self.__dict__.get("_build_shapes_dict")
-        if shapes_dict:
+        if shapes_dict is not None:  # also empty, for `build(self)`
             return {"shapes_dict": _shapes_to_lists(shapes_dict)}
         shapes = self.__dict__.get("_build_shapes")
         if shapes is None:
@@ -488,7 +496,9 @@ class Layer(Operation):
             param = self._call_signature.parameters.get("training")
             if param is not None and param.default is not inspect.Parameter.empty:
                 training = param.default
-        if self._call_accepts("training"):
+        # As in Keras, only a parameter named `training` receives it, not a `**kwargs` catch-all; the value
+        # still reaches nested layers through the call context.
+        if "training" in self._call_signature.parameters:
             kwargs["training"] = training
         else:
             kwargs.pop("training", None)
@@ -560,7 +570,7 @@ class Layer(Operation):
         _call_stack().append(training)
         try:
             with name_scope(self.name):
-                outputs = self.call(*args, **kwargs)
+                outputs = rematerialized_call(self, self.call, args, kwargs)(*args, **kwargs)
         finally:
             _call_stack().pop()
         if self.activity_regularizer is not None:
@@ -578,7 +588,22 @@ class Layer(Operation):
         return outputs
 
     def compute_output_spec(self, *args, **kwargs):
-        """Symbolic outputs for symbolic inputs; the default evaluates `call` abstractly."""
+        """Symbolic outputs for symbolic inputs: by evaluating `call` abstractly, or, as Keras does, from
+        `compute_output_shape` where a user's subclass overrides it (so a layer whose `call` cannot be traced
+        still works in a functional model). kerasj's own layers are always evaluated, which gets their
+        output dtypes exact."""
+        if not type(self).compute_output_shape.__module__.startswith("kerasj."):
+            k = dict(kwargs)
+            self._resolve_training(k)
+            if "mask" in k and not self._call_accepts("mask"):
+                k.pop("mask")
+            shape_args, shape_kwargs = self._shape_arguments(self.compute_output_shape, args, k)
+            shape = self.compute_output_shape(*shape_args, **shape_kwargs)
+            if isinstance(shape, list) and is_shape(shape) and shape:
+                shape = tuple(shape)  # a list of dims is one shape, as in Keras
+            return jax.tree_util.tree_map(lambda s: KerasTensor(tuple(s), self._compute_dtype), shape,
+                                          is_leaf=is_shape)
+
         def run(*a, **k):
             k = dict(k)
             self._resolve_training(k)
@@ -601,19 +626,30 @@ class Layer(Operation):
 
     # -- symbolic graph helpers -----------------------------------------------------------------------
     def _node_output(self, attr):
+        # As in Keras 3, a layer called on several symbolic inputs answers for its first call (no error), and
+        # eager calls leave no node behind.
         if not self._inbound_nodes:
-            raise AttributeError(f"Layer '{self.name}' has never been called on a symbolic input, so it has no "
-                                 f"defined {attr}.")
+            raise AttributeError(f"The layer {self.name} has never been called and thus has no defined {attr}. "
+                                 "Only calls on symbolic tensors (from keras.Input) define it.")
         node = self._inbound_nodes[0]
         tensors = node.output_tensors if attr == "output" else node.input_tensors
         return tensors[0] if len(tensors) == 1 else tensors
 
     @property
     def input(self):
+        """The symbolic input(s) of the layer's first call on symbolic tensors: one tensor, or a list.
+
+            >>> x = kerasj.Input((3,))
+            >>> dense = kerasj.layers.Dense(2)
+            >>> y = dense(x)
+            >>> dense.input is x, dense.output is y
+            (True, True)
+        """
         return self._node_output("input")
 
     @property
     def output(self):
+        """The symbolic output(s) of the layer's first call on symbolic tensors: one tensor, or a list."""
         return self._node_output("output")
 
     # -- config ------------------------------------------------------------------------------------
@@ -628,6 +664,10 @@ class Layer(Operation):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _shape_of(x):
+    return tuple(x.shape) if hasattr(x, "shape") else tuple(np.shape(x))
 
 
 def is_shape(value):

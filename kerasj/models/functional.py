@@ -6,9 +6,11 @@
     >>> model = kerasj.Model(inputs, outputs)
 """
 import jax
+import jax.numpy as jnp
 
 from kerasj.layers.input_layer import InputLayer
 from kerasj.layers.layer import Layer
+from kerasj.masks import get_mask, set_mask
 from kerasj.models.model import Model
 from kerasj.ops.symbolic import KerasTensor
 
@@ -148,11 +150,36 @@ class FunctionalGraph:
             raise ValueError(f"The model expects {n} inputs {self.input_names()}, but received {len(flat)}.")
         return flat
 
+    def adjust_rank(self, index, value):
+        """Keras's leniency about a trailing axis of size 1: an input with one axis more than its Input, that
+        axis of size 1, is squeezed; one with an axis less, where the Input's last axis is 1, gets it added
+        (`(N, 28, 28)` data for `Input((28, 28, 1))`). Any other difference in rank is an error. The rank is
+        static, so inside a compiled step this adds no program of its own."""
+        shape = getattr(value, "shape", None)
+        tensor = self.input_tensors[index]
+        expected = tuple(tensor.shape)
+        if shape is None or len(shape) == len(expected):
+            return value
+        if len(shape) == len(expected) + 1 and shape[-1] == 1:
+            adjusted = jnp.squeeze(value, axis=-1)
+        elif len(shape) == len(expected) - 1 and expected[-1] == 1:
+            adjusted = jnp.expand_dims(value, axis=-1)
+        else:
+            path = jax.tree_util.tree_flatten_with_path(self.inputs, is_leaf=_is_tensor)[0][index][0]
+            path = ".".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)
+            raise ValueError(f"Invalid input shape for input with name '{tensor._keras_history[0].name}' and path "
+                             f"'{path}'. Expected shape {expected}, but input has incompatible shape "
+                             f"{tuple(shape)}")
+        mask = get_mask(value)
+        if mask is not None:
+            set_mask(adjusted, mask)
+        return adjusted
+
     def run(self, inputs, call_layer):
         """Execute the graph; `call_layer(operation, args, kwargs)` performs one layer (or op) call."""
         values = {}
-        for tensor, value in zip(self.input_tensors, self.flatten_inputs(inputs)):
-            values[id(tensor)] = value
+        for index, (tensor, value) in enumerate(zip(self.input_tensors, self.flatten_inputs(inputs))):
+            values[id(tensor)] = self.adjust_rank(index, value)
         for node in self.nodes:
             def lookup(x):
                 return values[id(x)] if _is_tensor(x) else x

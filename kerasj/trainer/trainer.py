@@ -28,11 +28,19 @@ from kerasj.transforms import value_and_grad
 from kerasj.variables import abstract_eval
 
 
+def _has_parameter(method, name):
+    """Whether a hook's signature names the parameter `name`. This is Keras's rule for the optional arguments
+    of overridable hooks (`training` of `compute_loss`): an override written before the argument existed,
+    or one that collects the rest in `**kwargs`, is called without it."""
+    return name in inspect.signature(method).parameters
+
+
 def _takes_state(method):
-    """True for Keras 3's stateless step form `step(self, state, data)`."""
-    params = [p for p in inspect.signature(method).parameters.values()
-              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(params) == 2
+    """True for Keras 3's stateless step form `step(self, state, data)`: a step that needs two positional
+    arguments. `train_step(self, data)` and `train_step(self, data, extra=None)` are the stateful form."""
+    params = inspect.signature(method).parameters.values()
+    required = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    return len(required) >= 2
 
 
 def _unique(variables):
@@ -186,6 +194,14 @@ class Trainer:
             total = total + value
         return total
 
+    def _compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Call `compute_loss` as Keras does, so overrides with older signatures work: the first four
+        arguments by position (any names), `training` only to an override that names it
+        (`def compute_loss(self, x, y, y_pred, sample_weight)` predates it)."""
+        if _has_parameter(self.compute_loss, "training"):
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Update the compiled metrics and return all metric results."""
         if self._compile_metrics is not None:
@@ -203,7 +219,7 @@ class Trainer:
 
         def loss_fn():
             y_pred = self(x, training=True)
-            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
             return loss, y_pred
 
         (loss, y_pred), grads = value_and_grad(loss_fn, trainable, has_aux=True)()
@@ -215,7 +231,7 @@ class Trainer:
         """Loss and metrics on a batch, in inference mode; returns logs."""
         x, y, sample_weight = data_utils.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
         self._track_loss(loss, x)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -476,14 +492,18 @@ class Trainer:
         source = ArraySource(x, y, sample_weight)
         self._prepare(source.first_batch_struct(), training=kind == "train")
         indices = np.arange(source.num_samples, dtype=np.int32)[None, :]
-        return self._program(kind)(source.batch(), indices, 1, reset=kind == "test")
+        # As in Keras 3, each call reports this batch alone: the metrics start afresh.
+        return self._program(kind)(source.batch(), indices, 1, reset=kind != "predict")
 
     def _format_logs(self, logs, return_dict):
         logs = _to_python(logs)
         return logs if return_dict else self._ordered_values(logs)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One training step on exactly this batch; returns the logs (metrics accumulate across calls)."""
+        """One training step on exactly this batch; returns its logs (the metrics are reset first, as in Keras 3).
+
+            >>> loss = model.train_on_batch(x[:32], y[:32])
+        """
         self._assert_compiled("training (train_on_batch)")
         if class_weight is not None:
             sample_weight = data_utils.class_weight_to_sample_weight(y, class_weight, sample_weight)
