@@ -10,9 +10,11 @@ from kerasj.callbacks.learning_rate_scheduler import LearningRateScheduler
 from kerasj.callbacks.model_checkpoint import ModelCheckpoint
 from kerasj.callbacks.progbar_logger import ProgbarLogger
 from kerasj.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from kerasj.callbacks.remote_monitor import RemoteMonitor
+from kerasj.callbacks.swap_ema_weights import SwapEMAWeights
 from kerasj.callbacks.tensorboard import TensorBoard
 from kerasj.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
            "LearningRateScheduler", "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN"]
-__all__ += ["BackupAndRestore", "ModelCheckpoint"]
+__all__ += ["BackupAndRestore", "ModelCheckpoint", "RemoteMonitor", "SwapEMAWeights"]

@@ -385,7 +385,10 @@ class Optimizer:
         """With use_ema, copy the moving averages into `var_list` (Keras's trainer does this after fit)."""
         if self.use_ema:
             for variable in var_list:
-                variable.assign(self._model_variables_moving_average[self._get_variable_index(variable)].value)
+                # A copy: the weight and its average must not share one buffer, which a compiled step that
+                # donates its inputs would then donate twice.
+                average = self._model_variables_moving_average[self._get_variable_index(variable)].value
+                variable.assign(jnp.array(average, copy=True))
 
     # -- pure form -------------------------------------------------------------------------------------
     def stateless_apply(self, optimizer_variables, grads, trainable_variables):
