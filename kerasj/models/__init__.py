@@ -1,6 +1,6 @@
 """Models: Model (functional and subclassed) and Sequential; saving and loading whole models.
 
-    >>> model.save("model.keras")
+    >>> kerasj.models.save_model(model, "model.keras")      # the same as model.save("model.keras")
     >>> same = kerasj.models.load_model("model.keras")
 """
 import json
@@ -11,6 +11,11 @@ from kerasj.models.model import Model
 from kerasj.models.sequential import Sequential
 from kerasj.saving.serialization_lib import deserialize_keras_object
 from kerasj.utils.keras_names import register, register_namespace
+from kerasj.utils.lazy import lazy_attributes as _lazy_attributes
+
+# As in Keras, `models.save_model` is `saving.save_model` itself. Its module sits on the saving floor above this
+# package (it imports models), so it loads on first use.
+_SAVING = {"save_model": "kerasj.saving.keras_archive"}
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -41,3 +46,5 @@ register("keras.src.models.functional", "Functional", Functional)
 register("keras", "Sequential", Sequential)
 register_namespace("keras.models", globals())
 register_namespace("keras", {"Functional": Functional, "Model": Model, "Sequential": Sequential})
+
+__getattr__, __dir__ = _lazy_attributes("kerasj.models", globals(), _SAVING)
