@@ -181,3 +181,26 @@ def test_output_mask_excludes_padded_steps_from_the_loss_like_keras():
     # And the mask did change the loss: the unmasked mean differs.
     unmasked = np.mean((X.sum(-1, keepdims=True) * np.ones((1, 1, 2)) - y) ** 2)
     assert abs(ours["loss"] - unmasked) > 1e-3
+
+
+def _symbolic_masks(lib):
+    """The `_keras_mask` of each symbolic output in a small masked model, as (shape, dtype) or None."""
+    ids = lib.Input(shape=(None,), dtype="int32")
+    embedded = lib.layers.Embedding(input_dim=20, output_dim=4, mask_zero=True)(ids)
+    dense = lib.layers.Dense(3)(embedded)
+    summed = lib.layers.Add()([dense, dense])
+    last = lib.layers.LSTM(2)(summed)
+    sequences = lib.layers.GRU(2, return_sequences=True)(summed)
+    masked = lib.layers.Masking()(lib.Input((5, 2)))
+    plain = lib.layers.Dense(2)(lib.Input((3,)))
+
+    def describe(t):
+        m = getattr(t, "_keras_mask", None)
+        return None if m is None else (tuple(m.shape), str(m.dtype))
+    return [describe(t) for t in (embedded, dense, summed, last, sequences, masked, plain)]
+
+
+def test_symbolic_outputs_carry_their_mask_like_keras():
+    # Keras's masking guide prints `x._keras_mask` of symbolic tensors while building a model.
+    assert _symbolic_masks(kerasj) == _symbolic_masks(keras)
+    assert _symbolic_masks(kerasj)[0] == ((None, None), "bool")

@@ -585,7 +585,18 @@ class Layer(Operation):
         self._check_inputs(args[0] if args else None)
         outputs = super()._symbolic_call(args, kwargs)
         self._clear_losses()  # losses added while evaluating shapes are abstract; drop them
+        self._set_symbolic_masks(self._first_input(args, kwargs), outputs)
         return outputs
+
+    def _set_symbolic_masks(self, inputs, outputs):
+        """As in Keras 3, a symbolic output carries its mask as a KerasTensor in `_keras_mask` (scripts print it
+        while building a model). It is for reading only: the graph records no masks, and running the model
+        computes the real ones."""
+        previous = masks_of(inputs)
+        if not self.supports_masking or (previous is None and type(self).compute_mask is Layer.compute_mask):
+            return
+        spec = compute_output_spec(lambda x, mask: self.compute_mask(x, mask), (inputs, previous), {})
+        set_masks(outputs, spec)
 
     def compute_output_spec(self, *args, **kwargs):
         """Symbolic outputs for symbolic inputs: by evaluating `call` abstractly, or, as Keras does, from

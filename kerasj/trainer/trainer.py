@@ -345,7 +345,10 @@ class Trainer:
                                  "for generators and datasets.")
             (x, y, sample_weight), validation_data = data_utils.split_arrays(x, y, sample_weight, validation_split)
         train = self._make_source("fit", x, y, sample_weight, batch_size, steps_per_epoch, class_weight)
-        if train.needs_targets and not self._custom_train_step():
+        # Targets are needed only by the compiled loss: not by a model trained through its own train_step or
+        # compute_loss (a Distiller), nor by one compiled without a loss (trained by add_loss), as in Keras.
+        if (train.needs_targets and self.loss is not None and not self._custom_train_step()
+                and type(self).compute_loss is Trainer.compute_loss):
             raise ValueError("fit: `y` (the targets) is required when `x` is an array.")
         val = None
         if validation_data is not None:
