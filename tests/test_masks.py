@@ -204,3 +204,25 @@ def test_symbolic_outputs_carry_their_mask_like_keras():
     # Keras's masking guide prints `x._keras_mask` of symbolic tensors while building a model.
     assert _symbolic_masks(kerasj) == _symbolic_masks(keras)
     assert _symbolic_masks(kerasj)[0] == ((None, None), "bool")
+
+
+def test_a_mask_consumer_receives_the_symbolic_mask_while_the_model_is_built_like_keras():
+    # Keras passes the symbolic mask to `call(mask=...)` during shape inference, so a layer may require it.
+    outputs = {}
+    for lib in (keras, kerasj):
+        class NeedsMask(lib.layers.Layer):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.supports_masking = True
+
+            def call(self, inputs, mask=None):
+                assert mask is not None
+                return inputs * lib.ops.expand_dims(lib.ops.cast(mask, "float32"), -1)
+
+        ids = lib.Input(shape=(None,), dtype="int32")
+        embedded = lib.layers.Embedding(input_dim=10, output_dim=2, embeddings_initializer="ones",
+                                        mask_zero=True)(ids)
+        model = lib.Model(ids, NeedsMask()(embedded))
+        outputs[lib.__name__] = np.asarray(model(np.array([[3, 0, 5, 0]])))
+    np.testing.assert_array_equal(outputs["kerasj"], outputs["keras"])
+    np.testing.assert_array_equal(outputs["kerasj"][0, :, 0], [1, 0, 1, 0])

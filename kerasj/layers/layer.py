@@ -24,7 +24,7 @@ from kerasj import config, constraints, initializers, regularizers
 from kerasj.layers.input_spec import assert_input_compatibility
 from kerasj.masks import masks_of, set_masks
 from kerasj.ops.operation import Operation
-from kerasj.ops.symbolic import KerasTensor, compute_output_spec
+from kerasj.ops.symbolic import KerasTensor, Node, compute_output_spec
 from kerasj.random import SeedGenerator
 from kerasj.remat import get_current_remat_mode, rematerialized_call
 from kerasj.utils.memory import check_allocation
@@ -583,7 +583,13 @@ class Layer(Operation):
         self._check_inputs(args[0] if args else None)
         self._maybe_build(args, kwargs)
         self._check_inputs(args[0] if args else None)
-        outputs = super()._symbolic_call(args, kwargs)
+        # As in Keras, `call`'s mask arguments receive the inputs' symbolic masks while shapes are evaluated
+        # (a layer may insist on one); the node records the call without them, since running the model
+        # computes the real masks.
+        spec_kwargs = dict(kwargs)
+        self._fill_masks(args, spec_kwargs)
+        outputs = self.compute_output_spec(*args, **spec_kwargs)
+        Node(self, args, kwargs, outputs)
         self._clear_losses()  # losses added while evaluating shapes are abstract; drop them
         self._set_symbolic_masks(self._first_input(args, kwargs), outputs)
         return outputs
