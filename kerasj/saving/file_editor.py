@@ -26,7 +26,7 @@ import numpy as np
 from kerasj.saving.keras_archive import CONFIG_NAME, METADATA_NAME, _Archive
 from kerasj.saving.saveable_tree import own_variables, saveable_entries
 from kerasj.saving.weights_io import (H5_READ_ERRORS, WEIGHTS_SUFFIX, _h5py, _Refused, _read_array, _write_array,
-                                      check_plain_dataset, resolve)
+                                      check_plain_dataset, open_weights_file, resolve)
 from kerasj.utils.file_io import atomic_write
 from kerasj.utils.memory import available_bytes, format_bytes
 
@@ -220,13 +220,7 @@ class KerasFileEditor:
                 with archive.weights_file() as h5file:
                     self._read(h5file, f"{path}/model.weights.h5")
         elif path.endswith(WEIGHTS_SUFFIX):
-            if not os.path.isfile(path):
-                raise FileNotFoundError(f"KerasFileEditor: no such file: {path}")
-            try:
-                h5file = _h5py().File(path, "r")
-            except H5_READ_ERRORS as err:
-                raise ValueError(f"KerasFileEditor: {path} is not a readable HDF5 weights file ({err}).") from err
-            with h5file:
+            with open_weights_file(path, "KerasFileEditor") as h5file:
                 self._read(h5file, path)
         else:
             raise ValueError("Invalid filename: expected a `.keras` `.weights.h5` extension. "

@@ -263,14 +263,19 @@ def load_weights(model, filepath, skip_mismatch=False):
         return load_weights_from_archive(model, filepath, skip_mismatch=skip_mismatch)
     filepath = _check_weights_path(filepath, "load_weights")
     _check_built(model, "loading weights into")
-    if not os.path.isfile(filepath):
-        raise FileNotFoundError(f"load_weights: no such file: {filepath}")
-    try:
-        f = _h5py().File(filepath, "r")
-    except H5_READ_ERRORS as err:
-        raise ValueError(f"load_weights: {filepath} is not a readable HDF5 weights file ({err}).") from err
-    with f:
+    with open_weights_file(filepath, "load_weights") as f:
         read_weights(model, f, filepath, skip_mismatch)
+
+
+def open_weights_file(filepath, caller):
+    """The `.weights.h5` file at `filepath` opened for reading; a missing or unreadable file raises an error
+    that names `caller`."""
+    if not os.path.isfile(filepath):
+        raise FileNotFoundError(f"{caller}: no such file: {filepath}")
+    try:
+        return _h5py().File(filepath, "r")
+    except H5_READ_ERRORS as err:
+        raise ValueError(f"{caller}: {filepath} is not a readable HDF5 weights file ({err}).") from err
 
 
 def _match_variables(model, h5file):
