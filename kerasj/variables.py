@@ -199,13 +199,19 @@ def standardize_dtype(dtype):
         return config.floatx()
     # Python types name JAX's default widths, as in Keras on JAX. (The type check first: numpy dtypes compare
     # equal to Python types, np.dtype("int64") == int.)
-    if isinstance(dtype, type) and dtype in (float, int, bool):
-        return {float: "float32", int: "int32", bool: "bool"}[dtype]
+    if isinstance(dtype, type) and dtype in (float, int, bool, str, bytes):
+        return {float: "float32", int: "int32", bool: "bool", str: "string", bytes: "string"}[dtype]
+    # Strings are Keras's "string" dtype (text preprocessing inputs), whatever spells them: numpy's unicode,
+    # bytes and object arrays, or TensorFlow's tf.string.
+    if getattr(dtype, "kind", None) in ("U", "S", "O") or getattr(dtype, "name", None) == "string":
+        return "string"
     if hasattr(dtype, "name") and not isinstance(dtype, str) and hasattr(dtype, "itemsize"):
         return dtype.name
+    if hasattr(dtype, "as_numpy_dtype"):  # a TensorFlow DType (tf.float32), named as numpy names it
+        return dtype.name
     if isinstance(dtype, str):
-        if dtype in ("float", "double"):
-            return {"float": "float32", "double": "float64"}[dtype]
+        if dtype in ("float", "double", "string", "str"):
+            return {"float": "float32", "double": "float64", "string": "string", "str": "string"}[dtype]
         return jnp.dtype(dtype).name
     return jnp.dtype(dtype).name
 

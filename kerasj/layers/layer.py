@@ -22,6 +22,8 @@ import numpy as np
 
 from kerasj import config, constraints, initializers, regularizers
 from kerasj.layers.input_spec import assert_input_compatibility
+from kerasj.layers import tf_data_bridge
+from kerasj.layers.tf_data_bridge import has_tf_tensors
 from kerasj.masks import masks_of, set_masks
 from kerasj.ops.operation import Operation
 from kerasj.ops.symbolic import KerasTensor, Node, compute_output_spec
@@ -80,6 +82,10 @@ class Layer(Operation):
                             "_build_shapes", "input_spec", "_call_signature", "_collect_cache",
                             "_children_cache", "_call_sig_cache", "_checked_signatures", "_programs",
                             "_batch_input_shape", "_y_pred_struct", "_compile_args"})
+    # TensorFlow's AutoGraph rewrites the Python code a `tf.data` map function calls, which breaks kerasj's
+    # JAX code (tf_data_bridge runs layers there through tf.numpy_function instead). AutoGraph leaves alone
+    # any callable carrying this attribute, as it does its own artifacts.
+    autograph_info__ = {}
 
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None,
                  **kwargs):
@@ -484,6 +490,8 @@ class Layer(Operation):
     def __call__(self, *args, **kwargs):
         if not args and not kwargs:
             raise ValueError(f"Layer '{self.name}' was called without inputs.")
+        if has_tf_tensors((args, kwargs)):  # eager TF tensors, or a tf.data.map graph
+            return tf_data_bridge.call_layer(self, self.__call__, args, kwargs)
         if args:
             args = (self._convert_inputs(args[0]),) + tuple(args[1:])
         return super().__call__(*args, **kwargs)
