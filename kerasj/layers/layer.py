@@ -86,6 +86,8 @@ class Layer(Operation):
     # JAX code (tf_data_bridge runs layers there through tf.numpy_function instead). AutoGraph leaves alone
     # any callable carrying this attribute, as it does its own artifacts.
     autograph_info__ = {}
+    # False for layers whose call runs on the host in numpy (string lookups): they cannot be traced by jit.
+    supports_jit = True
 
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None,
                  **kwargs):
@@ -477,6 +479,8 @@ class Layer(Operation):
                 # Check the dtype before converting: jnp.asarray fails obscurely on strings, and numpy's
                 # issubdtype does not know bfloat16.
                 dtype = x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
+                if getattr(dtype, "kind", None) in ("U", "S", "O") and self._takes_strings():
+                    return np.asarray(x)  # text for a host-side layer (StringLookup, TextVectorization)
                 if not (jnp.issubdtype(dtype, jnp.number) or dtype == np.bool_):
                     raise TypeError(f"Layer '{self.name}' expects numeric input; received an array of dtype "
                                     f"{dtype}.")
@@ -486,6 +490,11 @@ class Layer(Operation):
                 return arr
             return x
         return jax.tree_util.tree_map(convert, inputs, is_leaf=lambda x: isinstance(x, (KerasTensor, Variable)))
+
+    def _takes_strings(self):
+        """Whether string inputs reach `call`: for layers that work on the host (`supports_jit` False, as in
+        Keras: the text lookups) and for models containing one."""
+        return any(not layer.supports_jit for layer in self._flatten_layers())
 
     def __call__(self, *args, **kwargs):
         if not args and not kwargs:
@@ -686,6 +695,49 @@ class Layer(Operation):
         if self._batch_input_shape is not None:
             cfg["batch_input_shape"] = self._batch_input_shape
         return cfg
+
+    def save_own_variables(self, store):
+        """Write the layer's own variables (not its sub-layers') into `store`, a dict-like view of its group
+        in a weights file, under the keys "0", "1", ... (created-trainable ones first, as `weights` orders them).
+
+        Override it, with `load_own_variables`, to save state that is not a variable; saving calls an override
+        instead of writing the variables itself.
+
+            >>> layer = kerasj.layers.Dense(2)
+            >>> layer.build((None, 3))
+            >>> store = {}
+            >>> layer.save_own_variables(store)
+            >>> sorted(store)  # kernel, bias
+            ['0', '1']
+        """
+        own = self._own_variables
+        created = [getattr(v, "_created_trainable", v.trainable) for v in own]
+        ordered = [v for v, c in zip(own, created) if c] + [v for v, c in zip(own, created) if not c]
+        for i, variable in enumerate(ordered):
+            store[str(i)] = variable.numpy()
+
+    def load_own_variables(self, store):
+        """Assign the layer's own variables from `store` (keys "0", "1", ... as `save_own_variables` writes);
+        the number of entries must equal the number of variables.
+
+            >>> same_shape = kerasj.layers.Dense(2)
+            >>> same_shape.build((None, 3))
+            >>> same_shape.load_own_variables(store)
+        """
+        own = self._own_variables
+        created = [getattr(v, "_created_trainable", v.trainable) for v in own]
+        ordered = [v for v, c in zip(own, created) if c] + [v for v, c in zip(own, created) if not c]
+        stored = len(store.keys())
+        if stored != len(ordered):
+            if not ordered and not self.built:
+                raise ValueError(f"Layer '{self.name}' was never built and so has no variables, but the weights "
+                                 f"file lists {stored} variables for it. Either a parent layer's build() does not "
+                                 f"build this layer, or the layer needs build_from_config() (and "
+                                 f"get_build_config()) to recreate its variables when it is loaded.")
+            raise ValueError(f"Layer '{self.name}' expected {len(ordered)} variables, but received {stored} "
+                             f"variables during loading. Expected: {[v.name for v in ordered]}")
+        for i, variable in enumerate(ordered):
+            variable.assign(store[str(i)])
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
