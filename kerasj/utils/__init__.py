@@ -32,7 +32,9 @@ _ELSEWHERE = {"get_source_inputs": "kerasj.ops.keras_tensor_utils", "is_keras_te
               "image_dataset_from_directory": "kerasj.utils.image_dataset_utils",
               "text_dataset_from_directory": "kerasj.utils.text_dataset_utils",
               "audio_dataset_from_directory": "kerasj.utils.audio_dataset_utils",
-              "timeseries_dataset_from_array": "kerasj.utils.timeseries_dataset_utils"}
+              "timeseries_dataset_from_array": "kerasj.utils.timeseries_dataset_utils",
+              # Built from preprocessing layers, so it lives with them (as in Keras), one floor up.
+              "FeatureSpace": "kerasj.layers.preprocessing.feature_space"}
 
 
 __getattr__, __dir__ = _lazy_attributes("kerasj.utils", globals(), _ELSEWHERE, submodules=("bounding_boxes", "legacy"))
