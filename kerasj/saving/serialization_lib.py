@@ -30,7 +30,8 @@ MAX_DEPTH = 200
 
 
 # Keras module names under which a record names itself as its own registered name (Keras writes these so).
-_SELF_REGISTERED = ("keras.src.ops.numpy", "keras.src.models.functional")
+_SELF_REGISTERED = ("keras.src.ops.numpy", "keras.src.models.functional",
+                    "keras.src.layers.preprocessing.feature_space")
 
 
 def _keras_module_of(obj):
