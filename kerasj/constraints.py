@@ -5,6 +5,7 @@
 import jax.numpy as jnp
 
 from kerasj import config
+from kerasj.regularizers import _deserialize  # the same name/config lookup as regularizers.deserialize
 from kerasj.utils.keras_names import register_namespace
 
 
@@ -89,19 +90,22 @@ def serialize(constraint):
             "config": constraint.get_config(), "registered_name": None}
 
 
+def deserialize(config, custom_objects=None):
+    """A constraint from `serialize` output or a name; custom classes resolve through
+    `custom_objects={"Name": cls}`.
+
+        >>> deserialize({"class_name": "MaxNorm", "config": {"max_value": 3}}).max_value
+        3
+    """
+    return _deserialize("constraint", _BY_NAME, config, custom_objects)
+
+
 def get(identifier):
     """A constraint from None, a name ("max_norm", "non_neg", ...), a config dict, or a callable."""
     if identifier is None:
         return None
-    if isinstance(identifier, str):
-        if identifier not in _BY_NAME:
-            raise ValueError(f"Unknown constraint: {identifier!r}. Valid names: {sorted(_BY_NAME)}")
-        return _BY_NAME[identifier]()
-    if isinstance(identifier, dict):
-        cls = _BY_NAME.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown constraint config: {identifier!r}. Valid class names: {sorted(_BY_NAME)}")
-        return cls.from_config(identifier.get("config", {}))
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
     if callable(identifier):
         return identifier
     raise TypeError(f"Could not interpret constraint identifier: {identifier!r}")

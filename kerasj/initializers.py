@@ -449,11 +449,16 @@ truncated_normal, variance_scaling, orthogonal = TruncatedNormal, VarianceScalin
 glorot_uniform, glorot_normal, he_normal, he_uniform = GlorotUniform, GlorotNormal, HeNormal, HeUniform
 lecun_normal, lecun_uniform = LecunNormal, LecunUniform
 
+# STFT lives in its own module, which builds on the Initializer base above.
+from kerasj.stft_initializer import STFT  # noqa: E402
+
+STFTInitializer = stft = STFT
+
 _CLASSES = (Constant, Zeros, Ones, Identity, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
-            GlorotUniform, GlorotNormal, HeNormal, HeUniform, LecunNormal, LecunUniform, Orthogonal)
+            GlorotUniform, GlorotNormal, HeNormal, HeUniform, LecunNormal, LecunUniform, Orthogonal, STFT)
 _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 _BY_NAME.update({
-    "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal,
+    "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal, "STFTInitializer": STFT, "stft": STFT,
     "constant": Constant, "zeros": Zeros, "zero": Zeros, "ones": Ones, "one": Ones, "identity": Identity,
     "random_normal": RandomNormal, "normal": RandomNormal, "random_uniform": RandomUniform,
     "uniform": RandomUniform, "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,

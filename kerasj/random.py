@@ -130,6 +130,38 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     return samples.astype(dtype)
 
 
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Samples of the Gamma distribution with shape parameter `alpha` (scale 1): mean and variance `alpha`.
+
+        >>> gamma((2,), alpha=3.0, seed=1).shape
+        (2,)
+    """
+    dtype = dtype or config.floatx()
+    return jax.random.gamma(draw_key(seed), jnp.asarray(alpha), shape=tuple(shape), dtype=dtype)
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Number of successes in `counts` trials of probability `probabilities` (both broadcast to `shape`), as
+    floats of `dtype`: mean `counts * p`, variance `counts * p * (1 - p)`.
+
+        >>> binomial((3,), counts=10, probabilities=0.5, seed=1).shape
+        (3,)
+    """
+    dtype = dtype or config.floatx()
+    return jax.random.binomial(draw_key(seed), jnp.asarray(counts), jnp.asarray(probabilities),
+                               shape=tuple(shape), dtype=dtype)
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Samples of the Beta(`alpha`, `beta`) distribution on [0, 1]: mean `alpha / (alpha + beta)`.
+
+        >>> beta((2,), alpha=2.0, beta=5.0, seed=1).shape
+        (2,)
+    """
+    dtype = dtype or config.floatx()
+    return jax.random.beta(draw_key(seed), jnp.asarray(alpha), jnp.asarray(beta), shape=tuple(shape), dtype=dtype)
+
+
 def shuffle(x, axis=0, seed=None):
     """`x` with its entries along `axis` randomly permuted."""
     return jax.random.permutation(draw_key(seed), jnp.asarray(x), axis=axis, independent=False)

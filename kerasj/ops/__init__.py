@@ -8,8 +8,9 @@ Every op accepts kerasj Variables, numpy arrays, jax arrays and Python scalars a
 `jax.jit`. Ops from the numpy/nn/math/linalg groups also accept symbolic `KerasTensor`s (from
 `kerasj.Input`): the call then becomes a node of the functional graph, as in Keras.
 
-The submodules `ops.numpy` (with `ops.numpy_extra`), `ops.nn`, `ops.math` (with `ops.signal`), `ops.linalg`
-and `ops.core` follow Keras's grouping; image ops live only in `ops.image`, as in Keras.
+The submodules `ops.numpy` (with `ops.numpy_extra`), `ops.nn` (with `ops.nn_extra`), `ops.math` (with
+`ops.signal`), `ops.linalg`, `ops.einops` and `ops.core` follow Keras's grouping; image ops live only in
+`ops.image`, as in Keras.
 """
 import builtins as _builtins
 import functools as _functools
@@ -17,7 +18,7 @@ import inspect as _inspect
 
 import jax as _jax
 
-from kerasj.ops import core, image, linalg, math, nn, numpy, numpy_extra, signal
+from kerasj.ops import core, einops, image, linalg, math, nn, nn_extra, numpy, numpy_extra, signal
 from kerasj.ops.operators import FunctionOp as _FunctionOp
 from kerasj.ops.symbolic import KerasTensor as _KerasTensor
 from kerasj.utils.keras_names import register_namespace as _register_namespace
@@ -61,7 +62,7 @@ def _public(module):
             if not name.startswith("_") and _inspect.isfunction(value) and value.__module__ == module.__name__}
 
 
-for _module in (core, numpy, numpy_extra, math, signal, linalg, nn):
+for _module in (core, numpy, numpy_extra, math, signal, linalg, nn, nn_extra, einops):
     for _name, _fn in _public(_module).items():
         _wrap = _module is not core or _name in _SYMBOLIC_CORE
         globals()[_name] = _symbolic_aware(_fn) if _wrap else _fn

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from kerasj.ops.core import _t
+from kerasj.ops.core import jvp  # noqa: F401  (keras.ops.linalg.jvp is the same op)
 from kerasj.ops.numpy import norm  # noqa: F401  (keras.ops.linalg.norm is the same op)
 
 
@@ -19,11 +20,6 @@ def inv(x):
 def det(x):
     """Determinant of `x`."""
     return jnp.linalg.det(_t(x))
-
-
-def slogdet(x):
-    """`(sign, log|det|)` of `x`."""
-    return tuple(jnp.linalg.slogdet(_t(x)))
 
 
 def logdet(x):

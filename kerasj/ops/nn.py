@@ -571,3 +571,7 @@ def adaptive_average_pool(inputs, output_size, data_format=None):
 def adaptive_max_pool(inputs, output_size, data_format=None):
     """Max pooling to a fixed `output_size` (int or tuple) whatever the input's spatial size."""
     return _adaptive_pool(inputs, output_size, data_format, jnp.max, "adaptive_max_pool")
+
+
+# keras.ops.nn also holds fold, unfold and polar, written in nn_extra.py to keep this file readable.
+from kerasj.ops.nn_extra import *  # noqa: E402, F401, F403

@@ -605,3 +605,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     if not jnp.issubdtype(x.dtype, jnp.inexact):
         x = x.astype(config.floatx())
     return jnp.linalg.norm(x, ord=ord, axis=_axis(axis), keepdims=keepdims)
+
+
+# keras.ops.numpy also holds the less common ops, written in numpy_extra.py to keep this file readable.
+from kerasj.ops.numpy_extra import *  # noqa: E402, F401, F403

@@ -1,5 +1,5 @@
 """Less common NumPy-style ops of `keras.ops`: NaN-aware cumulative ops and quantiles, statistics
-(histogram, correlation, pairwise distances, unique), window functions and a few constructors.
+(histogram, correlation, pairwise distances, unique), window functions, `slogdet` and a few constructors.
 (Split from `numpy.py` to keep each file readable.)
 
     >>> from kerasj import ops
@@ -8,8 +8,14 @@
 """
 import jax.numpy as jnp
 
+from kerasj import config
 from kerasj.ops.core import _t, _value
 from kerasj.variables import standardize_dtype
+
+# `keras.ops.numpy` offers these too (numpy.py re-exports this list); cdist is `keras.ops.math`'s only.
+__all__ = ["nancumsum", "nancumprod", "nanquantile", "nanpercentile", "corrcoef", "histogram", "unique",
+           "diagflat", "geomspace", "view", "bartlett", "blackman", "hamming", "hanning", "kaiser", "trapezoid",
+           "correlate", "vander", "slogdet"]
 
 
 def _dtype(dtype):
@@ -48,6 +54,12 @@ def histogram(x, bins=10, range=None):
         >>> histogram(jnp.array([0.0, 1.0, 1.0]), bins=2)[0]
         Array([1., 2.], dtype=float32)
     """
+    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 0:
+        raise ValueError(f"histogram: `bins` must be a non-negative int; received bins={bins!r}.")
+    if range is not None:
+        if not isinstance(range, tuple) or len(range) != 2 or range[1] < range[0]:
+            raise ValueError(f"histogram: `range` must be a tuple (low, high) with low <= high; received "
+                             f"range={range!r}.")
     x = _t(x)
     if x.ndim != 1:
         raise ValueError(f"histogram: `x` must be 1-D; received shape {x.shape}.")
@@ -65,7 +77,8 @@ def unique(x, sorted=True, return_index=False, return_inverse=False, return_coun
            size=None, fill_value=None):
     """The distinct values of `x` (sorted); `size` pads/truncates the result so it can be jitted."""
     return jnp.unique(_t(x), return_index=return_index, return_inverse=return_inverse,
-                      return_counts=return_counts, axis=axis, size=size, fill_value=fill_value)
+                      return_counts=return_counts, axis=axis, equal_nan=False, size=size, sorted=sorted,
+                      fill_value=fill_value)
 
 
 def diagflat(x, k=0):
@@ -76,7 +89,7 @@ def diagflat(x, k=0):
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """`num` values spaced evenly on a log scale from `start` to `stop`."""
     return jnp.geomspace(_value(start), _value(stop), num, endpoint=endpoint,
-                         dtype=standardize_dtype(dtype), axis=axis)
+                         dtype=_dtype(dtype), axis=axis)
 
 
 def view(x, dtype=None):
@@ -85,8 +98,9 @@ def view(x, dtype=None):
     return x if dtype is None else x.view(standardize_dtype(dtype))
 
 
-def _window(fn, x):
-    return fn(int(_value(x))).astype("float32")
+def _window(fn, x, *args):
+    # A window's length fixes its shape, so it must be concrete (as in Keras); values come in floatx.
+    return fn(int(_value(x)), *args).astype(config.floatx())
 
 
 def bartlett(x):
@@ -111,7 +125,7 @@ def hanning(x):
 
 def kaiser(x, beta):
     """Kaiser window of length `x` with shape parameter `beta`."""
-    return jnp.kaiser(int(_value(x)), beta).astype("float32")
+    return _window(jnp.kaiser, x, beta)
 
 
 def trapezoid(y, x=None, dx=1.0, axis=-1):
@@ -127,3 +141,12 @@ def correlate(x1, x2, mode="valid"):
 def vander(x, N=None, increasing=False):
     """Vandermonde matrix of `x`."""
     return jnp.vander(_t(x), N=N, increasing=increasing)
+
+
+def slogdet(x):
+    """`(sign, log|det|)` of the square matrix (or batch of matrices) `x`.
+
+        >>> slogdet(jnp.eye(2) * 2.0)[1]
+        Array(1.3862944, dtype=float32)
+    """
+    return tuple(jnp.linalg.slogdet(_t(x)))
