@@ -13,7 +13,7 @@ ROOT = pathlib.Path(kerasj.__file__).parent
 # Modules below the layers (floors 1-3), and the packages above them they may not import.
 # The config half of saving (configs <-> objects through the registry) is on floor 1 too.
 LOW = ["masks.py", "variables.py", "config.py", "dtype_policy.py", "scopes.py", "remat.py", "backend.py",
-       "activations.py", "losses.py", "initializers.py", "regularizers.py",
+       "activations.py", "losses", "initializers.py", "stft_initializer.py", "regularizers.py",
        "constraints.py", "random.py", "transforms.py", "ops", "metrics", "optimizers", "utils", "tree",
        "visualization", "preprocessing",
        "saving/serialization_lib.py", "saving/object_registration.py", "saving/safe_mode.py",

@@ -9,9 +9,9 @@
 """
 from kerasj import losses as _losses
 from kerasj.losses import (binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
-                           categorical_hinge, hinge, huber, kl_divergence, log_cosh, mean_absolute_error,
-                           mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error,
-                           poisson, sparse_categorical_crossentropy, squared_hinge)
+                           categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh,
+                           mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+                           mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge)
 from kerasj.metrics.accuracy_metrics import (Accuracy, BinaryAccuracy, CategoricalAccuracy,
                                              SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
                                              TopKCategoricalAccuracy, accuracy, binary_accuracy,
@@ -58,9 +58,9 @@ _BY_NAME.update({"mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAb
 _FUNCTIONS = {fn.__name__: fn for fn in (
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy,
     sparse_top_k_categorical_accuracy, binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
-    categorical_hinge, concordance_correlation, hinge, huber, kl_divergence, log_cosh, mean_absolute_error,
-    mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, pearson_correlation,
-    poisson, sparse_categorical_crossentropy, squared_hinge)}
+    categorical_focal_crossentropy, categorical_hinge, concordance_correlation, hinge, huber, kl_divergence,
+    log_cosh, mean_absolute_error, mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error,
+    pearson_correlation, poisson, sparse_categorical_crossentropy, squared_hinge)}
 
 
 def _lookup(name):

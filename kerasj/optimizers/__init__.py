@@ -6,7 +6,7 @@
 """
 import optax
 
-from kerasj.optimizers import schedules
+from kerasj.optimizers import legacy, schedules
 from kerasj.optimizers.adadelta import Adadelta
 from kerasj.optimizers.adafactor import Adafactor
 from kerasj.optimizers.adagrad import Adagrad
@@ -14,21 +14,28 @@ from kerasj.optimizers.adam import Adam
 from kerasj.optimizers.adamax import Adamax
 from kerasj.optimizers.adamw import AdamW
 from kerasj.optimizers.ftrl import Ftrl
+from kerasj.optimizers.lamb import Lamb
 from kerasj.optimizers.lion import Lion
+from kerasj.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from kerasj.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
+from kerasj.optimizers.muon import Muon
 from kerasj.optimizers.nadam import Nadam
 from kerasj.optimizers.optax_optimizer import OptaxOptimizer
 from kerasj.optimizers.optimizer import Optimizer
 from kerasj.optimizers.rmsprop import RMSprop
+from kerasj.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from kerasj.optimizers.sgd import SGD
 from kerasj.utils.keras_names import register_namespace
 
-_OPTIMIZERS = (Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Ftrl, Lion, Nadam, RMSprop, SGD)
+_OPTIMIZERS = (Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Ftrl, Lamb, Lion, Muon, Nadam, RMSprop,
+               ScheduleFreeAdamW, SGD)
 # Each optimizer by its class name and by its lower-case name ("adamw", "rmsprop"), as Keras accepts both.
 _BY_NAME = {**{cls.__name__: cls for cls in _OPTIMIZERS}, **{cls.__name__.lower(): cls for cls in _OPTIMIZERS}}
-# An OptaxOptimizer needs its transformation, so it resolves from a config dict only, never from a bare name.
-_CLASSES = {**_BY_NAME, "OptaxOptimizer": OptaxOptimizer}
+# The wrappers need their inner optimizers, so they resolve from a config dict only, never from a bare name.
+_CLASSES = {**_BY_NAME, "OptaxOptimizer": OptaxOptimizer, "LossScaleOptimizer": LossScaleOptimizer,
+            "MultiOptimizer": MultiOptimizer}
 # Keras 3 optimizers kerasj does not provide yet, named in the error so that it is clearly a gap.
-_NOT_YET = ("lamb",)
+_NOT_YET = ()
 
 
 def serialize(optimizer):
@@ -84,8 +91,9 @@ def get(identifier):
                      f"({sorted(_BY_NAME)}), a config dict, an Optimizer or an optax.GradientTransformation.")
 
 
-__all__ = ["Adadelta", "Adafactor", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "Lion", "Nadam", "OptaxOptimizer",
-           "Optimizer", "RMSprop", "SGD", "deserialize", "get", "schedules", "serialize"]
+__all__ = ["Adadelta", "Adafactor", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "Lamb", "Lion", "LossScaleOptimizer",
+           "MultiOptimizer", "Muon", "Nadam", "OptaxOptimizer", "Optimizer", "OptimizerMap", "RMSprop",
+           "ScheduleFreeAdamW", "SGD", "deserialize", "get", "legacy", "schedules", "serialize"]
 
 
 register_namespace("keras.optimizers", globals())  # configs name these classes and functions

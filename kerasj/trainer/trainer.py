@@ -220,9 +220,11 @@ class Trainer:
         def loss_fn():
             y_pred = self(x, training=True)
             loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
-            return loss, y_pred
+            # Differentiate the scaled loss (`loss_scale_factor`, LossScaleOptimizer's dynamic scale); the
+            # optimizer divides the gradients by the same factor. Logs show the unscaled loss.
+            return self.optimizer.scale_loss(loss), (loss, y_pred)
 
-        (loss, y_pred), grads = value_and_grad(loss_fn, trainable, has_aux=True)()
+        (_, (loss, y_pred)), grads = value_and_grad(loss_fn, trainable, has_aux=True)()
         self.optimizer.apply_gradients(zip(grads, trainable))
         self._track_loss(loss, x)
         return self.compute_metrics(x, y, y_pred, sample_weight)
