@@ -36,6 +36,24 @@ def in_safe_mode():
     return not _unsafe_enabled
 
 
+def in_safe_mode_scope():
+    """True only while the innermost open `safe_mode_scope` is a safe one (a model is being loaded in safe
+    mode); False outside any scope, whatever the process-wide setting.
+
+    Keras answers this question with `serialization_lib.in_safe_mode()` (None outside a scope); in kerasj that
+    name already means "may deserialization run code now" (True by default), so this one is separate. Code that
+    refuses something only during a safe load, such as a vocabulary file named in a config, asks this.
+
+        >>> in_safe_mode_scope()
+        False
+        >>> with safe_mode_scope(True):
+        ...     in_safe_mode_scope()
+        True
+    """
+    stack = _scopes()
+    return bool(stack) and stack[-1]
+
+
 def _check_flag(safe_mode):
     if safe_mode is not None and not isinstance(safe_mode, bool):
         raise ValueError(f"`safe_mode` must be True, False or None (the current setting); received {safe_mode!r}")

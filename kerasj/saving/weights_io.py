@@ -9,8 +9,10 @@ the same model built with kerasj, and the other way round:
 
 Each group's `vars` subgroup holds the object's variables as datasets "0", "1", ... in `own_variables`
 order. Dtypes that HDF5 has no type for (bfloat16, float8) are stored as opaque bytes with a `dtype`
-attribute, as Keras does. The optimizer's state is included whenever the model has an optimizer (after
-`compile`), so training can resume where it stopped.
+attribute, as Keras does. An object whose class defines its own `save_own_variables` / `load_own_variables`
+(a StringLookup's idf weights) writes and reads its group itself, through a dict-like `VarsStore`, as in Keras;
+every other object takes the direct path above. The optimizer's state is included whenever the model has an
+optimizer (after `compile`), so training can resume where it stopped.
 
 Writes are atomic (temporary file, fsync, rename). Loading reads plain HDF5 datasets only: nothing is
 unpickled or executed, and the file may not make kerasj read anything outside it. Every group and dataset
@@ -25,12 +27,19 @@ import warnings
 import jax.numpy as jnp
 import numpy as np
 
+from kerasj.layers.layer import Layer
+from kerasj.optimizers.optimizer import Optimizer
 from kerasj.utils.file_io import atomic_write
 from kerasj.saving.saveable_tree import is_optimizer, join_path, own_variables, saveable_entries
 
 WEIGHTS_SUFFIX = ".weights.h5"
 # What h5py raises on a damaged file (besides ValueError): a failed HDF5 call surfaces as any of these.
 H5_READ_ERRORS = (OSError, RuntimeError, KeyError, OverflowError, TypeError, IndexError)
+# Data claiming to decompress to more than this many times the size it is stored in is treated as a bomb (real
+# weights compress by well under 10x; JSON by under 50x), once it is larger than MIN_BOMB_BYTES. Used for zip
+# members and for the datasets a custom `load_own_variables` reads, whose shapes nothing else bounds.
+MAX_COMPRESSION_RATIO = 200
+MIN_BOMB_BYTES = 2 ** 20
 
 
 def _h5py():
@@ -102,14 +111,88 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
             write_weights(model, f)
 
 
+def overrides_hook(obj, method):
+    """Whether `obj` saves or loads its state itself: its class overrides `method` ("save_own_variables",
+    "load_own_variables") of kerasj's Layer / Optimizer. Objects that do not are written and read directly, as
+    datasets "0", "1", ..., which is what those defaults would do."""
+    defaults = (getattr(Layer, method), getattr(Optimizer, method))
+    return getattr(type(obj), method, None) not in defaults
+
+
 def write_weights(model, h5file):
-    """Write the model's (and its optimizer's) variables into the open h5py File `h5file`."""
-    entries = [(path, obj, [v.numpy() for v in own_variables(obj)]) for path, obj in saveable_entries(model)]
+    """Write the model's (and its optimizer's) variables into the open h5py File `h5file`. An object whose
+    class defines its own `save_own_variables` writes its group itself, through a `VarsStore`. Returns the
+    `(group_path, object)` entries written (`saveable_entries(model)`)."""
+    walked = saveable_entries(model)
+    entries = [(path, obj, None if overrides_hook(obj, "save_own_variables") else
+                [v.numpy() for v in own_variables(obj)]) for path, obj in walked]
     for path, obj, arrays in entries:
         group = h5file.require_group(join_path(path, "vars"))
         group.attrs["name"] = obj.name
+        if arrays is None:
+            obj.save_own_variables(VarsStore(group, join_path(path, "vars"), writable=True))
+            continue
         for i, array in enumerate(arrays):
             _write_array(group, str(i), array)
+    return walked
+
+
+class VarsStore:
+    """The dict-like view of one object's `vars` group that `save_own_variables(store)` and
+    `load_own_variables(store)` receive (what Keras's H5 store gives them): `store[key] = array` writes a
+    dataset, `store[key]` reads one back as a numpy array, and `keys()`, `len`, `in` and iteration list them.
+
+    Reading checks each dataset as every weight is checked (hard links only, plain storage, numeric dtype), and
+    refuses one whose shape claims far more bytes than the file holds, since no variable bounds it here.
+
+        >>> def save_own_variables(self, store):
+        ...     store["table"] = self.table
+        >>> def load_own_variables(self, store):
+        ...     self.table = store["table"]
+    """
+
+    def __init__(self, group, where, writable=False):
+        self._group = group  # None: the file has no group for this object (an empty store)
+        self._where = where
+        self._writable = writable
+
+    def keys(self):
+        return [] if self._group is None else list(self._group.keys())
+
+    def __len__(self):
+        return len(self.keys())
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __contains__(self, key):
+        return key in self.keys()
+
+    def __setitem__(self, key, value):
+        if not self._writable:
+            raise ValueError(f"'{self._where}': this weights store is being read; it cannot be written.")
+        if not isinstance(key, str) or not key or "/" in key or key in (".", ".."):
+            raise ValueError(f"'{self._where}': a key of a weights store is a non-empty string without '/'; "
+                             f"received {key!r}.")
+        if key in self._group:
+            raise ValueError(f"'{self._where}': the key {key!r} was already written.")
+        _write_array(self._group, key, np.asarray(value))
+
+    def __getitem__(self, key):
+        dataset = None if self._group is None or not isinstance(key, str) else resolve(self._group, key,
+                                                                                       base=self._where)
+        if dataset is None:
+            raise KeyError(f"'{self._where}' in the weights file has no entry {key!r}; it holds {self.keys()}.")
+        where = join_path(self._where, key)
+        if not isinstance(dataset, _h5py().Dataset):
+            raise _Mismatch(f"'{where}' is not an HDF5 dataset.")
+        check_plain_dataset(dataset, where)
+        file_size = dataset.file.id.get_filesize()
+        claimed = int(np.prod(dataset.shape, dtype="float64")) * dataset.dtype.itemsize
+        if claimed > MIN_BOMB_BYTES and claimed > MAX_COMPRESSION_RATIO * file_size:
+            raise _Refused(f"'{where}' claims {claimed} bytes of data in a file of {file_size} bytes; refusing "
+                           f"it as a likely decompression bomb.")
+        return _read_array(dataset, f"Dataset '{key}' in '{self._where}'")
 
 
 class _Mismatch(ValueError):
@@ -278,12 +361,20 @@ def open_weights_file(filepath, caller):
         raise ValueError(f"{caller}: {filepath} is not a readable HDF5 weights file ({err}).") from err
 
 
-def _match_variables(model, h5file):
-    """`(pairs, problems, notes)`: the `(variable, array)` pairs to assign, the objects that do not match the
-    file, and warnings about optimizers whose state is kept."""
-    pairs, problems, notes = [], [], []
-    for path, obj in saveable_entries(model):
+def _describe(obj):
+    return f"{'Optimizer' if is_optimizer(obj) else 'Layer'} '{obj.name}'"
+
+
+def _match_variables(entries, h5file):
+    """`(pairs, hooked, problems, notes)`: the `(variable, array)` pairs to assign, the `(where, object)`s that
+    load themselves (`load_own_variables`), the objects that do not match the file, and warnings about
+    optimizers whose state is kept."""
+    pairs, hooked, problems, notes = [], [], [], []
+    for path, obj in entries:
         where = join_path(path, "vars")
+        if overrides_hook(obj, "load_own_variables"):
+            hooked.append((where, obj))
+            continue
         group, variables = resolve(h5file, where), own_variables(obj)
         stored = len(group) if isinstance(group, _h5py().Group) else 0
         if is_optimizer(obj) and stored != len(variables):
@@ -294,8 +385,27 @@ def _match_variables(model, h5file):
         try:
             pairs.extend(_read_variables(group, variables, where))
         except _Mismatch as e:
-            problems.append(f"{'Optimizer' if is_optimizer(obj) else 'Layer'} '{obj.name}': {e}")
-    return pairs, problems, notes
+            problems.append(f"{_describe(obj)}: {e}")
+    return pairs, hooked, problems, notes
+
+
+def _run_load_hooks(hooked, h5file):
+    """Call each object's own `load_own_variables` with a store of its group; `(problems, first_error)` for
+    those that raise (a refused member still refuses the whole load)."""
+    problems, first_error = [], None
+    for where, obj in hooked:
+        group = resolve(h5file, where)
+        if group is not None and not isinstance(group, _h5py().Group):
+            problems.append(f"{_describe(obj)}: '{where}' in the file is not a group.")
+            continue
+        try:
+            obj.load_own_variables(VarsStore(group, where))
+        except _Refused:
+            raise
+        except Exception as err:  # a user hook may raise anything: report it with the object it came from
+            problems.append(f"{_describe(obj)}: load_own_variables raised {type(err).__name__}: {err}")
+            first_error = first_error or err
+    return problems, first_error
 
 
 @contextlib.contextmanager
@@ -312,20 +422,34 @@ def reading(source):
                          f"{type(err).__name__}: {err}") from err
 
 
+def _report(problems, model, source, skip_mismatch, cause=None):
+    listing = "\n".join(f"- {p}" for p in problems)
+    if not skip_mismatch:
+        raise ValueError(f"load_weights: {len(problems)} object(s) in {source} do not match model "
+                         f"'{model.name}', so nothing was loaded:\n{listing}\nPass skip_mismatch=True to "
+                         "load everything else and leave these unchanged.") from cause
+    warnings.warn(f"load_weights: skipped {len(problems)} object(s) of model '{model.name}' that do not "
+                  f"match {source}:\n{listing}", stacklevel=4)
+
+
 def read_weights(model, h5file, source, skip_mismatch=False):
     """Load the model's (and optimizer's) variables from the open h5py File `h5file` (named `source` in
-    messages): everything is checked before anything is assigned."""
+    messages). Every variable is checked before anything is assigned; then objects that define their own
+    `load_own_variables` load themselves (one that raises leaves the other variables unassigned, but cannot undo
+    what earlier such objects did), and then the variables are assigned. Returns the `(group_path, object)`
+    entries (`saveable_entries(model)`)."""
+    entries = saveable_entries(model)
     with reading(source):
-        pairs, problems, notes = _match_variables(model, h5file)
+        pairs, hooked, problems, notes = _match_variables(entries, h5file)
     if problems:
-        listing = "\n".join(f"- {p}" for p in problems)
-        if not skip_mismatch:
-            raise ValueError(f"load_weights: {len(problems)} object(s) in {source} do not match model "
-                             f"'{model.name}', so nothing was loaded:\n{listing}\nPass skip_mismatch=True to "
-                             "load everything else and leave these unchanged.")
-        warnings.warn(f"load_weights: skipped {len(problems)} object(s) of model '{model.name}' that do not "
-                      f"match {source}:\n{listing}", stacklevel=3)
+        _report(problems, model, source, skip_mismatch)
+    if hooked:
+        with reading(source):
+            hook_problems, cause = _run_load_hooks(hooked, h5file)
+        if hook_problems:
+            _report(hook_problems, model, source, skip_mismatch, cause)
     for note in notes:
         warnings.warn(note, stacklevel=3)
     for variable, array in pairs:
         variable.assign(array)
+    return entries

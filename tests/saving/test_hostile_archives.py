@@ -195,8 +195,11 @@ CONFIG_CASES = {
     "number": (lambda c: 3, "must hold a JSON object"),
     "class_name_number": (lambda c: {**c, "class_name": 7}, "'class_name' must be a string"),
     "unknown_class": (lambda c: {**c, "class_name": "Transformer9000"}, "Could not locate class 'Transformer9000'"),
-    "not_a_model": (lambda c: {"module": "keras.layers", "class_name": "Dense", "config": {"units": 2}},
-                    "describes a Dense, not a model"),
+    # A layer may be saved on its own (Keras loads a saved FeatureSpace); anything else is refused.
+    "not_a_layer": (lambda c: {"module": "keras.optimizers", "class_name": "Adam", "config": {}},
+                    "describes a Adam, not a model or layer"),
+    "unbuilt_layer": (lambda c: {"module": "keras.layers", "class_name": "Dense", "config": {"units": 2}},
+                      "could not be built"),
     "layers_not_list": (lambda c: {**c, "config": {**c["config"], "layers": {"a": 1}}}, "needs a list 'layers'"),
     "config_is_list": (lambda c: {**c, "config": [1, 2]}, "must be a dict"),
     "compile_config_list": (lambda c: {**c, "compile_config": [1]}, "compile_config must be a dict"),
