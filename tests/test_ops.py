@@ -421,6 +421,8 @@ IMAGE_CASES = [
     ("resize", (IMG_CF[0], (4, 4)), {"data_format": "channels_first"}),
     ("rgb_to_grayscale", (IMG,), {}),
     ("rgb_to_grayscale", (IMG_CF,), {"data_format": "channels_first"}),
+    ("rgb_to_grayscale", ((np.abs(IMG) * 40).astype("uint8"),), {}),  # weighted in float, cast back
+    ("rgb_to_grayscale", (IMG[..., :1],), {}),  # one channel passes through
     ("crop_images", (IMG, 1, 2), {"target_height": 3, "target_width": 2}),
     ("crop_images", (IMG[0],), {"top_cropping": 1, "bottom_cropping": 2, "left_cropping": 0,
                                 "right_cropping": 1}),

@@ -67,8 +67,15 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
 def rgb_to_grayscale(images, data_format=None):
     """Luma (ITU-R 601 weights) of RGB `images`, keeping a channel axis of size 1."""
     x, restore = _to_nhwc(images, data_format, "rgb_to_grayscale")
-    weights = jnp.asarray([0.2989, 0.5870, 0.1140], x.dtype)
-    return restore(jnp.sum(x * weights, axis=-1, keepdims=True))
+    if x.shape[-1] == 1:
+        return images  # already grayscale, as Keras passes it through
+    if x.shape[-1] != 3:
+        raise ValueError(f"rgb_to_grayscale: expected 3 (RGB) or 1 (grayscale) channels; received images of shape "
+                         f"{tuple(images.shape)}")
+    # Weighted in floating point and cast back, as Keras does (integer weights would all be 0).
+    compute = jnp.result_type(x.dtype, jnp.float32)
+    weights = jnp.asarray([0.2989, 0.5870, 0.1140], compute)
+    return restore(jnp.sum(x.astype(compute) * weights, axis=-1, keepdims=True).astype(x.dtype))
 
 
 def _box(height, width, top, bottom, left, right, target_height, target_width, op, verb):
@@ -184,3 +191,9 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
         return jax.vmap(warp_channel, in_axes=-1, out_axes=-1)(image)
 
     return restore(jax.vmap(warp_one)(x, transform).astype(x.dtype))
+
+# [h-color] (helper h-color inserts its re-exports right below this line)
+from kerasj.ops.image_color import gaussian_blur, hsv_to_rgb, rgb_to_hsv  # noqa: E402,F401
+# [h-geom] (helper h-geom inserts its re-exports right below this line)
+from kerasj.ops.image_geometry import (elastic_transform, extract_patches_3d, perspective_transform,  # noqa: E402,F401
+                                     scale_and_translate, sobel_edges, ssim)

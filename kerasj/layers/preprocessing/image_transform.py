@@ -1,6 +1,8 @@
 """Shared pieces of the image preprocessing layers: the base classes (image rank and `data_format`
-handling, the seeded random draw, the affine warp), argument checks with Keras's accepted ranges, the
-centred affine matrix of the geometric augmentations, and resizing with aspect-ratio crop or pad.
+handling; Keras 3's augmentation data — images or a dict of images, labels, segmentation masks and
+bounding boxes — with its `get_random_transformation` / `transform_*` split; the seeded random draw; the
+affine warp), argument checks with Keras's accepted ranges, the centred affine matrix of the geometric
+augmentations, random box masks (CutMix, RandomErasing), and resizing with aspect-ratio crop or pad.
 
 Images are 3D (one image) or 4D (a batch), laid out as `data_format` says ("channels_last" by default,
 from `kerasj.config.image_data_format()`).
@@ -8,6 +10,7 @@ from `kerasj.config.image_data_format()`).
 import math
 import numbers
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -81,6 +84,26 @@ def centered_affine(height, width, angle=None, zoom_x=None, zoom_y=None, shift_x
     a2 = cx - cx * a0 - cy * a1 - (zeros if shift_x is None else shift_x)
     b2 = cy - cx * b0 - cy * b1 - (zeros if shift_y is None else shift_y)
     return jnp.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=-1)
+
+
+def random_box_masks(keys, height, width, ratio_x, ratio_y, data_format, dtype):
+    """Per-image boolean masks of one random box each, shape `(batch, h, w, 1)` (or `(batch, 1, h, w)`),
+    which broadcast over channels: the box is `ratio_x * width` by `ratio_y * height` pixels (fractional
+    edges), placed uniformly inside the image. Returns the masks and the box corners `(x0, x1, y0, y1)`."""
+    corners = []
+    for key, length, ratio in ((keys[0], width, ratio_x), (keys[1], height, ratio_y)):
+        extent = (ratio * length).astype(dtype)
+        start = jax.random.uniform(key, ratio.shape, dtype) * (length - extent)
+        corners += [start, start + extent]
+    x0, x1, y0, y1 = (c[:, None, None] for c in corners)
+    rows, cols = jnp.meshgrid(jnp.arange(height, dtype=dtype), jnp.arange(width, dtype=dtype), indexing="ij")
+    masks = (cols >= x0) & (cols < x1) & (rows >= y0) & (rows < y1)
+    return (masks[..., None] if data_format == "channels_last" else masks[:, None]), tuple(corners)
+
+
+def single_channel(masks, data_format):
+    """Box masks reduced to one broadcasting channel (Keras's transformations repeat them per channel)."""
+    return jnp.any(jnp.asarray(masks), axis=-1 if data_format == "channels_last" else -3, keepdims=True)
 
 
 def image_axes(data_format):
@@ -165,10 +188,123 @@ class ImageLayer(Layer):
         return {**super().get_config(), "data_format": self.data_format}
 
 
-class RandomImageLayer(ImageLayer):
+class ImageDataLayer(ImageLayer):
+    """Base of the layers that take Keras 3's augmentation data: images, or a dict `{"images": ...,
+    "labels": ..., "segmentation_masks": ..., "bounding_boxes": {"boxes": ..., "labels": ...}}` (only
+    "images" is required), returned with the same keys, each transformed alike.
+
+    The work is split as in Keras: `get_random_transformation(data, training, seed)` draws the parameters
+    of one batch (a single image counts as a batch of one), and `transform_images` / `transform_labels` /
+    `transform_segmentation_masks` / `transform_bounding_boxes(..., transformation, training)` apply them
+    to batched inputs. Bounding boxes need `bounding_box_format`.
+    """
+
+    def __init__(self, data_format=None, bounding_box_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.bounding_box_format = bounding_box_format
+
+    @staticmethod
+    def _images_of(data):
+        return data["images"] if isinstance(data, dict) else data
+
+    def _batch_size(self, data):
+        images = self._images_of(data)
+        return images.shape[0] if images.ndim == 4 else 1
+
+    # -- the Keras 3 split API ---------------------------------------------------------------------------
+    def get_random_transformation(self, data, training=True, seed=None):
+        return None
+
+    def transform_images(self, images, transformation, training=True):
+        return jnp.asarray(images).astype(self.compute_dtype)
+
+    def transform_labels(self, labels, transformation, training=True):
+        return labels
+
+    def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
+        if training:
+            raise self._unsupported("segmentation_masks")
+        return segmentation_masks
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if training:
+            raise self._unsupported("bounding_boxes")
+        return bounding_boxes
+
+    def _unsupported(self, key):
+        return NotImplementedError(f"{self._owner()}: inputs with a '{key}' key are not supported by "
+                                   f"{type(self).__name__} in kerasj yet; pass images (and labels) only")
+
+    # -- dispatch -------------------------------------------------------------------------------------
+    def call(self, inputs, training=True):
+        if not isinstance(inputs, dict):
+            images = jnp.asarray(inputs)
+            self._check_images(images)
+            transformation = self.get_random_transformation(images, training=training)
+            return self._batched(self.transform_images, images, 4, transformation, training)
+        if "images" not in inputs:
+            raise ValueError(f"{self._owner()}: a dict input needs an 'images' key; received keys "
+                             f"{sorted(inputs)}")
+        unknown = set(inputs) - {"images", "labels", "segmentation_masks", "bounding_boxes"}
+        if unknown:
+            raise ValueError(f"{self._owner()}: unexpected keys {sorted(unknown)} in a dict input; expected "
+                             "'images' and optionally 'labels', 'segmentation_masks', 'bounding_boxes'")
+        data = {key: value if key == "bounding_boxes" else jnp.asarray(value) for key, value in inputs.items()}
+        self._check_images(data["images"])
+        batched = data["images"].ndim == 4
+        transformation = self.get_random_transformation(data, training=training)
+        out = dict(data)
+        out["images"] = self._batched(self.transform_images, data["images"], 4, transformation, training)
+        if "bounding_boxes" in data:
+            out["bounding_boxes"] = self._boxes(data["bounding_boxes"], batched, transformation, training)
+        if "labels" in data:
+            # Keras treats a single image's labels as one row of a batch of one.
+            out["labels"] = (self.transform_labels(data["labels"], transformation, training) if batched
+                             else self.transform_labels(data["labels"][None], transformation, training)[0])
+        if "segmentation_masks" in data:
+            out["segmentation_masks"] = self._batched(self.transform_segmentation_masks,
+                                                      data["segmentation_masks"], 4, transformation, training)
+        return out
+
+    @staticmethod
+    def _batched(transform, values, batched_rank, transformation, training):
+        """`transform` applied to a batch; an unbatched `values` is treated as a batch of one."""
+        if values.ndim == batched_rank:
+            return transform(values, transformation, training=training)
+        return transform(values[None], transformation, training=training)[0]
+
+    def _boxes(self, bounding_boxes, batched, transformation, training):
+        if not self.bounding_box_format:
+            raise ValueError(f"{self._owner()}: the input has a 'bounding_boxes' key but the layer has no "
+                             "`bounding_box_format`; pass one, e.g. bounding_box_format='xyxy'")
+        if not isinstance(bounding_boxes, dict) or not {"boxes", "labels"} <= set(bounding_boxes):
+            raise ValueError(f"{self._owner()}: 'bounding_boxes' must be a dict with 'boxes' and 'labels'; "
+                             f"received {type(bounding_boxes).__name__}")
+        boxes = {key: jnp.asarray(value) for key, value in bounding_boxes.items()}
+        if batched:
+            return self.transform_bounding_boxes(boxes, transformation, training=training)
+        out = self.transform_bounding_boxes({k: v[None] for k, v in boxes.items()}, transformation,
+                                            training=training)
+        return {k: v[0] for k, v in out.items()}
+
+    def compute_output_shape(self, input_shape):
+        return input_shape if isinstance(input_shape, dict) else tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        if self.bounding_box_format is not None:
+            config["bounding_box_format"] = self.bounding_box_format
+        return config
+
+
+class RandomImageLayer(ImageDataLayer):
     """An augmentation: applied only when `training` is true (the default of `call`, as in Keras; `fit`
     passes True and `predict`/`evaluate` pass False). Draws come from a SeedGenerator Variable, so each
-    compiled step gets fresh ones. Subclasses implement `_augment(images, batch_size)` on float images."""
+    compiled step gets fresh ones, and two fresh layers with the same seed draw the same stream.
+
+    A subclass implements the split API of `ImageDataLayer`, or only `_augment(images, batch_size)`, which
+    draws and applies at once (then dict inputs may carry labels, but not masks or boxes).
+    """
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
@@ -178,23 +314,44 @@ class RandomImageLayer(ImageLayer):
     def _uniform(self, shape, low, high):
         return random.uniform(shape, minval=low, maxval=high, dtype=self.compute_dtype, seed=self.seed_generator)
 
-    def call(self, inputs, training=True):
-        self._check_images(inputs)
-        images = inputs.astype(self.compute_dtype)
-        if not training:
-            return images
-        batched = images.ndim == 4
-        out = self._augment(images if batched else images[None], images.shape[0] if batched else 1)
-        return out if batched else out[0]
+    def _keys(self, seed, count):
+        """`count` independent JAX keys for one transformation: from the layer's SeedGenerator (advanced
+        once) unless `seed` (an int, a key or a SeedGenerator) is given."""
+        return jax.random.split(random.draw_key(self.seed_generator if seed is None else seed), count)
+
+    def transform_images(self, images, transformation, training=True):
+        images = jnp.asarray(images).astype(self.compute_dtype)
+        return self._augment(images, images.shape[0]) if training else images
+
+    def _augment(self, images, batch_size):
+        raise NotImplementedError(f"{self._owner()}: implements neither `transform_images` nor `_augment`")
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
 
 
-class AffineImageLayer(RandomImageLayer):
+class WarpImageLayer(RandomImageLayer):
+    """A random geometric augmentation that resamples pixels: images are warped with the layer's
+    `interpolation`, segmentation masks with "nearest" (as Keras does, so class ids stay whole).
+    Subclasses implement `_warp(images, transformation, interpolation)` on batched images."""
+
+    def transform_images(self, images, transformation, training=True):
+        images = jnp.asarray(images).astype(self.compute_dtype)
+        if not training or transformation is None:
+            return images
+        return self._warp(images, transformation, self.interpolation)
+
+    def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
+        if not training or transformation is None:
+            return segmentation_masks
+        return self._warp(segmentation_masks, transformation, "nearest")
+
+
+class AffineImageLayer(WarpImageLayer):
     """A random geometric augmentation: a per-image affine warp with Keras's `fill_mode` ("reflect",
     "wrap", "constant", "nearest"), `interpolation` ("bilinear", "nearest") and `fill_value`. Subclasses
-    implement `_transforms(batch_size, height, width)` returning `(batch, 8)` matrices."""
+    implement `_transforms(batch_size, height, width)` returning `(batch, 8)` matrices (the transformation
+    is then `{"transforms": matrices}`), or their own `get_random_transformation` and `_matrices`."""
 
     def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
                  data_format=None, **kwargs):
@@ -205,10 +362,19 @@ class AffineImageLayer(RandomImageLayer):
             raise ValueError(f"{self._owner()}: `fill_value` must be a number; received fill_value={fill_value!r}")
         self.fill_value = fill_value
 
-    def _augment(self, images, batch_size):
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        height, width = self._size(self._images_of(data))
+        return {"transforms": self._transforms(self._batch_size(data), height, width)}
+
+    def _matrices(self, transformation, height, width):
+        return transformation["transforms"]
+
+    def _warp(self, images, transformation, interpolation):
         height, width = self._size(images)
-        return image_ops.affine_transform(images, self._transforms(batch_size, height, width),
-                                          interpolation=self.interpolation, fill_mode=self.fill_mode,
+        return image_ops.affine_transform(images, self._matrices(transformation, height, width),
+                                          interpolation=interpolation, fill_mode=self.fill_mode,
                                           fill_value=self.fill_value, data_format=self.data_format)
 
     def get_config(self):
