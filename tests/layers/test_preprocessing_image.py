@@ -181,3 +181,34 @@ def test_bad_arguments_raise_clear_errors(make, match):
 def test_wrong_image_rank_names_the_layer(layer):
     with pytest.raises(ValueError, match=rf"{type(layer).__name__} '{layer.name}'.*rank 3.*or 4.*\(4, 4\)"):
         layer(np.ones((4, 4), np.float32), training=True)
+
+
+def test_random_flip_flips_segmentation_masks_with_their_images_and_takes_keras_transformations():
+    import keras
+    rng = np.random.default_rng(5)
+    x = rng.uniform(size=(6, 5, 5, 3)).astype("float32")
+    masks = (x[..., :1] > 0.5).astype("float32")
+    theirs = keras.layers.RandomFlip("horizontal_and_vertical", seed=4)
+    transformation = theirs.get_random_transformation(x, training=True)
+    expected = theirs.transform_images(x, transformation, training=True)
+    expected_masks = theirs.transform_segmentation_masks(masks, transformation, training=True)
+    ours = kerasj.layers.RandomFlip("horizontal_and_vertical", seed=4)
+    flips = {"flips": np.asarray(transformation["flips"])}
+    np.testing.assert_allclose(np.asarray(ours.transform_images(x, flips)), np.asarray(expected))
+    np.testing.assert_allclose(np.asarray(ours.transform_segmentation_masks(masks, flips)),
+                               np.asarray(expected_masks))
+    # Through call with a dict: each mask is flipped exactly when its image is.
+    out = ours({"images": x, "segmentation_masks": masks}, training=True)
+    for image, mask, original, original_mask in zip(np.asarray(out["images"]), np.asarray(out["segmentation_masks"]),
+                                                    x, masks):
+        turned = np.allclose(image, original[::-1, ::-1])
+        assert turned or np.allclose(image, original)
+        np.testing.assert_allclose(mask, original_mask[::-1, ::-1] if turned else original_mask)
+
+
+def test_random_contrast_leaves_segmentation_masks_alone():
+    x = np.random.default_rng(6).uniform(0, 255, (2, 4, 4, 3)).astype("float32")
+    masks = (x[..., :1] > 127).astype("float32")
+    out = kerasj.layers.RandomContrast(0.5, seed=1)({"images": x, "segmentation_masks": masks}, training=True)
+    np.testing.assert_array_equal(np.asarray(out["segmentation_masks"]), masks)
+    assert not np.allclose(np.asarray(out["images"]), x)

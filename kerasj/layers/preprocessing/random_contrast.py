@@ -43,5 +43,8 @@ class RandomContrast(RandomImageLayer):
         mean = jnp.mean(images, axis=image_axes(self.data_format), keepdims=True)
         return jnp.clip((images - mean) * contrast + mean, self.value_range[0], self.value_range[1])
 
+    def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
+        return segmentation_masks  # contrast changes pixel values, not where the classes are (as in Keras)
+
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}

@@ -1,6 +1,7 @@
 """The RandomFlip augmentation layer."""
 import jax.numpy as jnp
 
+from kerasj import random
 from kerasj.layers.preprocessing.image_transform import RandomImageLayer, image_axes
 from kerasj.utils.argument_validation import check_choice
 
@@ -27,11 +28,27 @@ class RandomFlip(RandomImageLayer):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.mode = check_choice(self._owner(), "mode", mode, (HORIZONTAL, VERTICAL, HORIZONTAL_AND_VERTICAL))
 
-    def _augment(self, images, batch_size):
-        flip = self._uniform((batch_size, 1, 1, 1), 0.0, 1.0) <= 0.5
+    def get_random_transformation(self, data, training=True, seed=None):
+        """`{"flips": (batch, 1, 1, 1) booleans}`: which images of the batch flip (Keras's key)."""
+        if not training:
+            return None
+        shape = (self._batch_size(data), 1, 1, 1)
+        draws = (self._uniform(shape, 0.0, 1.0) if seed is None
+                 else random.uniform(shape, dtype=self.compute_dtype, seed=seed))
+        return {"flips": draws <= 0.5}
+
+    def _flip(self, values, transformation, training):
+        if not training or transformation is None:
+            return values
         h_axis, w_axis = image_axes(self.data_format)
         axes = {HORIZONTAL: (w_axis,), VERTICAL: (h_axis,), HORIZONTAL_AND_VERTICAL: (h_axis, w_axis)}[self.mode]
-        return jnp.where(flip, jnp.flip(images, axis=axes), images)
+        return jnp.where(transformation["flips"], jnp.flip(values, axis=axes), values)
+
+    def transform_images(self, images, transformation, training=True):
+        return self._flip(jnp.asarray(images).astype(self.compute_dtype), transformation, training)
+
+    def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
+        return self._flip(jnp.asarray(segmentation_masks), transformation, training)
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode}
