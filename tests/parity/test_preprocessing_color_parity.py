@@ -108,7 +108,7 @@ DEGENERATE = [
     ("Solarization", {"addition_factor": (0.0, 0.0), "threshold_factor": (0.0, 0.0)}),
     ("RandomPosterization", {"factor": (3, 3)}),
     ("AutoContrast", {}),
-    ("Equalization", {"bins": 8}),
+    ("Equalization", {"bins": 5}),  # few bins: Keras 3 counts each bin in a Python loop
     ("RandomGaussianBlur", {"factor": (1.0, 1.0), "kernel_size": 5, "sigma": (0.6, 0.6)}),
     ("RandomColorJitter", {"brightness_factor": (0.1, 0.1), "saturation_factor": (0.6, 0.6)}),
 ]
@@ -219,15 +219,19 @@ def test_aug_mix_matches_keras_on_a_keras_transformation():
            atol=1e-3)
 
 
-@pytest.mark.parametrize("kwargs,dtype,data_format", [
-    ({"tile_grid_size": (3, 2), "clip_limit": 0.0, "value_range": (0, 1)}, "float32", "channels_first"),
-    ({"tile_grid_size": (2, 3), "clip_limit": 2.0}, "uint8", "channels_last"),
+# Keras 3's eager CLAHE is slow (~25 s a call): one call per case, the batched input in inference with one
+# setting, a single image in training with the other.
+@pytest.mark.parametrize("kwargs,dtype,data_format,batched", [
+    ({"tile_grid_size": (3, 2), "clip_limit": 0.0, "value_range": (0, 1)}, "float32", "channels_first", True),
+    ({"tile_grid_size": (2, 3), "clip_limit": 2.0}, "uint8", "channels_last", False),
 ])
-def test_clahe_matches_keras_in_training_and_inference(kwargs, dtype, data_format):
+def test_clahe_matches_keras_in_training_and_inference(kwargs, dtype, data_format, batched):
     images = _images(kwargs, dtype)[:2]  # 6x7 images: padded to whole tiles by mirroring
     if data_format == "channels_first":
         images = np.ascontiguousarray(np.transpose(images, (0, 3, 1, 2)))
     ours = kerasj.layers.ContrastLimitedAdaptiveHistogramEqualization(**kwargs, data_format=data_format)
     theirs = keras.layers.ContrastLimitedAdaptiveHistogramEqualization(**kwargs, data_format=data_format)
-    _close(ours(images, training=False), theirs(images, training=False))
-    _close(ours(images[0]), theirs(images[0]))
+    if batched:
+        _close(ours(images, training=False), theirs(images, training=False))
+    else:
+        _close(ours(images[0], training=True), theirs(images[0], training=True))
