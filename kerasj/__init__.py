@@ -36,8 +36,8 @@ def version():
     return __version__
 
 
-_LAZY_MODULES = ("callbacks", "datasets", "distillation", "layers", "legacy", "models", "preprocessing", "saving",
-                 "tree", "visualization", "wrappers")
+_LAZY_MODULES = ("applications", "callbacks", "datasets", "distillation", "layers", "legacy", "models",
+                 "preprocessing", "saving", "tree", "visualization", "wrappers")
 _LAZY_NAMES = {"Function": "kerasj.ops.function", "Input": "kerasj.layers", "InputSpec": "kerasj.layers",
                "Layer": "kerasj.layers", "Functional": "kerasj.models", "Model": "kerasj.models",
                "Sequential": "kerasj.models"}

@@ -15,19 +15,26 @@ import kerasj
 
 NAMESPACES = ["", "utils", "utils.bounding_boxes", "utils.legacy", "config", "backend", "callbacks", "models",
               "saving", "preprocessing", "preprocessing.image", "preprocessing.sequence", "tree", "wrappers",
-              "visualization", "distillation", "legacy", "legacy.saving"]
+              "visualization", "distillation", "legacy", "legacy.saving",
+              "layers", "losses", "metrics", "optimizers", "optimizers.schedules", "optimizers.legacy", "ops",
+              "ops.nn", "ops.image", "ops.linalg", "ops.numpy", "random", "initializers", "regularizers",
+              "constraints", "activations", "applications",
+              *(f"applications.{name}" for name in
+                ("convnext", "densenet", "efficientnet", "efficientnet_v2", "imagenet_utils", "inception_resnet_v2",
+                 "inception_v3", "mobilenet", "mobilenet_v2", "mobilenet_v3", "nasnet", "resnet", "resnet50",
+                 "resnet_v2", "vgg16", "vgg19", "xception"))]
 
 # (namespace, name): why kerasj does not have it (yet).
 EXCEPTIONS = {
     ("", "src"): "Keras's private implementation package, not public API",
-    ("", "applications"): "keras.applications: issue 13",
     ("", "distribution"): "keras.distribution: issue 14",
     ("", "mixed_precision"): "mixed precision: issue 14",
     ("", "dtype_policies"): "dtype policies beyond float32: issue 14",
     ("", "Quantizer"): "quantization: issue 14",
     ("", "quantizers"): "quantization: issue 14",
     ("", "export"): "keras.export (ExportArchive): issue 16",
-    ("utils", "FeatureSpace"): "structured-data preprocessing: issue 13",
+    ("layers", "TorchModuleWrapper"): "wraps a torch.nn.Module; Keras 3 offers it on the torch backend only",
+    ("layers", "TFSMLayer"): "loads a TF SavedModel; Keras 3 has it on the TensorFlow backend only (issue 16)",
     ("callbacks", "OrbaxCheckpoint"): "Orbax checkpoints: issue 16",
 }
 
