@@ -17,7 +17,6 @@ def one(impl, model_name):
         import keras
     else:
         import kerasj as keras
-        import kerasj.applications  # noqa: F401 (not yet wired into kerasj/__init__.py)
     x = np.random.default_rng(0).uniform(0, 255, (8, 224, 224, 3)).astype("float32")
     t = time.perf_counter()
     model = getattr(keras.applications, model_name)(weights=None)

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerasj import config
+from kerasj.utils.memory import available_bytes
 from kerasj.variables import Variable, name_scope
 
 
@@ -61,13 +62,8 @@ def draw_key(seed):
     return jnp.asarray(seed)
 
 
-# Sample sizes of the compiled initializer draws (see sample_for_initializer).
-_SMALL_BLOCK, _LARGE_BLOCK = 1 << 16, 1 << 22
-
-
 @functools.partial(jax.jit, static_argnames=("kind", "size", "dtype"))
-def _flat_sample(key, index, a, b, *, kind, size, dtype):
-    key = jax.random.fold_in(key, index)
+def _flat_sample(key, a, b, *, kind, size, dtype):
     if kind == "normal":
         return a + b * jax.random.normal(key, (size,), dtype=dtype)
     if kind == "uniform":
@@ -80,21 +76,21 @@ def sample_for_initializer(kind, shape, a, b, dtype, seed):
     weight initializer.
 
     Every new shape given to jax.random compiles a new sampling program (0.1-0.5 s each on CPU), which made
-    creating a model cost seconds (EfficientNetB0: 80 compilations). Here the samples are the first entries of
-    fixed-size blocks — one block of 2**16 draws for small weights, blocks of 2**22 for large ones, each from
-    the key folded with its block number — so a whole model compiles at most two programs per distribution.
-    Values are still fixed by the seed.
+    creating a model cost seconds. Here the samples are the first entries of a flat draw whose length is
+    rounded up to a power of two, so a whole model needs only a handful of compiled programs. Values are still
+    fixed by the seed.
     """
     shape = tuple(int(d) for d in shape)
     size = math.prod(shape)
-    block = _SMALL_BLOCK if size <= _SMALL_BLOCK else _LARGE_BLOCK
-    key, name = draw_key(seed), jnp.dtype(dtype).name
-    blocks = [_flat_sample(key, np.int32(i), a, b, kind=kind, size=block, dtype=name)
-              for i in range(max(1, -(-size // block)))]
-    if isinstance(blocks[0], jax.core.Tracer):
-        return jnp.concatenate(blocks)[:size].reshape(shape)
+    bucket = 1 << max(4, (max(size, 1) - 1).bit_length())
+    itemsize = jnp.dtype(dtype).itemsize
+    if (bucket + size) * itemsize > (64 << 20) and (bucket + size) * itemsize > (available_bytes() or math.inf):
+        bucket = size  # a weight this close to the device's memory cannot afford the padded draw
+    flat = _flat_sample(draw_key(seed), a, b, kind=kind, size=bucket, dtype=jnp.dtype(dtype).name)
+    if isinstance(flat, jax.core.Tracer):
+        return flat[:size].reshape(shape)
     # Slicing on the host avoids compiling a slice per shape too.
-    return jnp.asarray(np.concatenate([np.asarray(b) for b in blocks])[:size].reshape(shape))
+    return jnp.asarray(np.asarray(flat)[:size].reshape(shape))
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
