@@ -31,7 +31,7 @@ def test_every_keras_optimizer_resolves_by_both_names(cls):
 
 
 def test_unknown_identifiers_list_valid_names():
-    with pytest.raises(ValueError, match=r"Valid names: \['Adadelta', 'Adafactor', .*'rmsprop', 'sgd'\]"):
+    with pytest.raises(ValueError, match=r"Valid names: \['Adadelta', 'Adafactor', .*'rmsprop', .*'sgd'\]"):
         optimizers.get("adamm")
     with pytest.raises(ValueError, match="Could not interpret optimizer identifier"):
         optimizers.get(3)
