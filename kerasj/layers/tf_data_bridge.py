@@ -11,6 +11,7 @@ shapes and dtypes the layer's `compute_output_spec` gives. Eager TensorFlow tens
 
 TensorFlow is never imported here: a TensorFlow tensor can only exist once the caller has imported it.
 """
+import sys
 import threading
 import weakref
 
@@ -34,6 +35,9 @@ def is_tf_tensor(x):
 
 
 def has_tf_tensors(tree):
+    # Every layer call asks this; without TensorFlow imported there can be no TF tensor, so skip the walk.
+    if sys.modules.get("tensorflow") is None:
+        return False
     return any(is_tf_tensor(leaf) for leaf in jax.tree_util.tree_leaves(tree, is_leaf=is_tf_tensor))
 
 
