@@ -22,7 +22,7 @@ import numpy as np
 
 from kerasj import config, constraints, initializers, regularizers
 from kerasj.layers.input_spec import assert_input_compatibility
-from kerasj.layers import tf_data_bridge
+from kerasj.layers import host_call, tf_data_bridge
 from kerasj.layers.tf_data_bridge import has_tf_tensors
 from kerasj.masks import masks_of, set_masks
 from kerasj.ops.operation import Operation
@@ -501,6 +501,11 @@ class Layer(Operation):
             raise ValueError(f"Layer '{self.name}' was called without inputs.")
         if has_tf_tensors((args, kwargs)):  # eager TF tensors, or a tf.data.map graph
             return tf_data_bridge.call_layer(self, self.__call__, args, kwargs)
+        if not self.supports_jit and host_call.needs_host_call(args, kwargs):  # traced, or text from fit
+            return host_call.call_on_host(self, self.__call__, args, kwargs)
+        if host_call.has_encoded_strings(args) and not self._takes_strings():
+            raise TypeError(f"Layer '{self.name}' expects numeric input; received strings. Only host-side layers "
+                            f"(TextVectorization, StringLookup, Hashing, ...) and models containing them take text.")
         if args:
             args = (self._convert_inputs(args[0]),) + tuple(args[1:])
         return super().__call__(*args, **kwargs)

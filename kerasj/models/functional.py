@@ -13,6 +13,7 @@ from kerasj.layers.layer import Layer
 from kerasj.masks import get_mask, set_mask
 from kerasj.models.model import Model
 from kerasj.ops.symbolic import KerasTensor
+from kerasj.utils.string_arrays import EncodedStrings
 
 
 def _is_tensor(x):
@@ -160,10 +161,11 @@ class FunctionalGraph:
         expected = tuple(tensor.shape)
         if shape is None or len(shape) == len(expected):
             return value
+        is_encoded = isinstance(value, EncodedStrings)  # text on its way to a host layer
         if len(shape) == len(expected) + 1 and shape[-1] == 1:
-            adjusted = jnp.squeeze(value, axis=-1)
+            adjusted = value.reshape(shape[:-1]) if is_encoded else jnp.squeeze(value, axis=-1)
         elif len(shape) == len(expected) - 1 and expected[-1] == 1:
-            adjusted = jnp.expand_dims(value, axis=-1)
+            adjusted = value.reshape(tuple(shape) + (1,)) if is_encoded else jnp.expand_dims(value, axis=-1)
         else:
             path = jax.tree_util.tree_flatten_with_path(self.inputs, is_leaf=_is_tensor)[0][index][0]
             path = ".".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)
@@ -186,7 +188,7 @@ class FunctionalGraph:
             args = jax.tree_util.tree_map(lookup, node.call_args, is_leaf=_is_tensor)
             kwargs = jax.tree_util.tree_map(lookup, node.call_kwargs, is_leaf=_is_tensor)
             result = call_layer(node.operation, args, kwargs)
-            produced = jax.tree_util.tree_leaves(result)
+            produced = jax.tree_util.tree_leaves(result, is_leaf=lambda v: isinstance(v, EncodedStrings))
             if len(produced) != len(node.output_tensors):
                 raise ValueError(f"Layer '{node.operation.name}' returned {len(produced)} outputs when called on "
                                  f"real data but {len(node.output_tensors)} symbolically.")

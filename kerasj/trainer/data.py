@@ -13,18 +13,20 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerasj import config
+from kerasj.utils import string_arrays
 from kerasj.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight  # noqa: F401
 
 
-def _is_nested_numbers(x):
+def _is_nested(x, kinds):
     if isinstance(x, (list, tuple)):
-        return len(x) > 0 and all(_is_nested_numbers(e) for e in x)
-    return isinstance(x, (int, float, bool, np.number))
+        return len(x) > 0 and all(_is_nested(e, kinds) for e in x)
+    return isinstance(x, kinds)
 
 
 def standardize_input(x):
-    """Plain Python lists of numbers (`[[0, 1], [1, 0]]`) become numpy arrays; structures of arrays stay."""
-    if _is_nested_numbers(x):
+    """Plain Python lists of numbers (`[[0, 1], [1, 0]]`) or of strings (`["a cat", "a dog"]`) become numpy
+    arrays; structures of arrays stay."""
+    if _is_nested(x, (int, float, bool, np.number)) or _is_nested(x, str):
         return np.asarray(x)
     if isinstance(x, dict):
         return {k: standardize_input(v) for k, v in x.items()}
@@ -47,10 +49,15 @@ def is_array_data(x):
     return bool(leaves) and all(_is_array_like(l) for l in leaves)
 
 
-def to_device(x, what):
-    """`x` as a device array of a numeric dtype (floats in floatx), with a batch dimension."""
+def to_device(x, what, strings=False):
+    """`x` as a device array of a numeric dtype (floats in floatx), with a batch dimension. With `strings`
+    (the model has host-side text layers), a string array becomes `EncodedStrings` with its codes on the device."""
     arr = x if isinstance(x, jax.Array) else np.asarray(x)
     kind = arr.dtype.kind
+    if strings and string_arrays.is_string_array(arr):
+        if arr.ndim == 0:
+            raise ValueError(f"{what} must have a batch dimension; received a scalar.")
+        return string_arrays.EncodedStrings(jnp.asarray(string_arrays.encode(arr).codes))
     if kind not in "biuf":
         raise TypeError(f"{what} must be a numeric array; received an array of dtype {arr.dtype}. "
                         "Convert strings or objects to numbers first.")
@@ -85,10 +92,11 @@ def _to_numpy(x):
     return np.asarray(x)
 
 
-def standardize_batch(batch, index):
+def standardize_batch(batch, index, strings=False):
     """A user batch as `(x, y, sample_weight)` with numpy/jax leaves. A batch that is not numeric arrays
     raises a TypeError naming `index` (its position in the epoch) and what it holds, before it reaches the
-    model (where it would fail as an IndexError or a JAX tracing error)."""
+    model (where it would fail as an IndexError or a JAX tracing error). With `strings`, string arrays in x
+    become `EncodedStrings` (numpy codes)."""
     try:
         x, y, sw = unpack_x_y_sample_weight(batch)
     except ValueError as e:
@@ -97,6 +105,9 @@ def standardize_batch(batch, index):
         raise TypeError(_bad_batch(index, batch, "it has no inputs (x is None)"))
     convert = lambda t: None if t is None else jax.tree_util.tree_map(_to_numpy, standardize_input(t))
     out = convert(x), convert(y), convert(sw)
+    if strings:
+        encode = lambda a: string_arrays.encode(a) if string_arrays.is_string_array(a) and a.ndim else a
+        out = (jax.tree_util.tree_map(encode, out[0]),) + out[1:]
     for name, part in zip(("x", "y", "sample_weight"), out):
         for leaf in jax.tree_util.tree_leaves(part):
             if leaf.dtype.kind not in "biuf" or leaf.ndim == 0:

@@ -36,10 +36,10 @@ class ArraySource:
     """Validated in-memory `(x, y, sample_weight)` on the device, cut into batches of `batch_size`; `steps`
     (optional) limits the batches per epoch."""
 
-    def __init__(self, x, y=None, sample_weight=None, batch_size=32, steps=None):
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, steps=None, strings=False):
         if x is None:
             raise ValueError("No input data: `x` is None.")
-        self.x = jax.tree_util.tree_map(lambda a: data_utils.to_device(a, "x"), x)
+        self.x = jax.tree_util.tree_map(lambda a: data_utils.to_device(a, "x", strings), x)
         self.y = None if y is None else jax.tree_util.tree_map(lambda a: data_utils.to_device(a, "y"), y)
         self.sample_weight = (None if sample_weight is None else jax.tree_util.tree_map(
             lambda a: data_utils.to_device(a, "sample_weight"), sample_weight))
@@ -133,9 +133,10 @@ class IterableSource:
     targets = None  # only known batch by batch
     needs_targets = False
 
-    def __init__(self, source, steps=None):
+    def __init__(self, source, steps=None, strings=False):
         self.source = source
         self.steps = steps
+        self.strings = strings
         self._is_pydataset = hasattr(source, "__getitem__") and hasattr(source, "__len__") and hasattr(
             source, "on_epoch_end")
         self._one_shot = iter(source) is source if not self._is_pydataset else False
@@ -154,7 +155,8 @@ class IterableSource:
         if self._peeked is None:
             self._iterator = self._next_iterator()
             try:
-                self._peeked = data_utils.standardize_batch(next(self._iterator), index=0)
+                self._peeked = data_utils.standardize_batch(next(self._iterator), index=0,
+                                                                   strings=self.strings)
             except StopIteration:
                 raise ValueError("The data is empty: the generator or dataset yielded no batch.") from None
         return self._peeked
@@ -198,7 +200,7 @@ class IterableSource:
                 batch = next(iterator)
             except StopIteration:
                 break
-            yield data_utils.standardize_batch(batch, index=count)
+            yield data_utils.standardize_batch(batch, index=count, strings=self.strings)
             count += 1
         if self._is_pydataset:
             self.source.on_epoch_end()
@@ -239,9 +241,11 @@ def _capped_steps(steps):
     return steps
 
 
-def make_source(where, x, y=None, sample_weight=None, batch_size=None, steps=None, class_weight=None):
+def make_source(where, x, y=None, sample_weight=None, batch_size=None, steps=None, class_weight=None,
+                strings=False):
     """Validate user data (for the method named `where`) and wrap it in a source: arrays become an
-    ArraySource (default batch size 32), generators, PyDatasets and other iterables an IterableSource."""
+    ArraySource (default batch size 32), generators, PyDatasets and other iterables an IterableSource.
+    `strings`: the model takes text (string arrays in x travel as `EncodedStrings`)."""
     x, y = data_utils.standardize_input(x), data_utils.standardize_input(y)
     if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
         raise ValueError(f"{where}: batch_size must be a positive int; received {batch_size!r}")
@@ -254,7 +258,7 @@ def make_source(where, x, y=None, sample_weight=None, batch_size=None, steps=Non
         if class_weight is not None:
             sample_weight = data_utils.class_weight_to_sample_weight(y, class_weight, sample_weight)
         source = ArraySource(x, y, sample_weight, batch_size=32 if batch_size is None else int(batch_size),
-                             steps=steps)
+                             steps=steps, strings=strings)
         if source.num_samples == 0:
             raise ValueError(f"{where}: the data is empty (0 samples).")
         return source
@@ -271,4 +275,4 @@ def make_source(where, x, y=None, sample_weight=None, batch_size=None, steps=Non
                          "already have a size).")
     if class_weight is not None:
         raise ValueError(f"{where}: class_weight is supported for array data only.")
-    return IterableSource(x, steps=steps)
+    return IterableSource(x, steps=steps, strings=strings)

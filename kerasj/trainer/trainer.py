@@ -316,7 +316,7 @@ class Trainer:
     def _make_source(self, where, *args, **kwargs):
         """`kerasj.trainer.sources.make_source`, plus the check of in-memory sparse labels against the
         model's outputs (which needs the model built for the data)."""
-        source = make_source(where, *args, **kwargs)
+        source = make_source(where, *args, strings=self._takes_strings(), **kwargs)
         if source.targets is not None and self._compile_loss is not None:
             self._prepare(source.first_batch_struct(), training=False)
             self._compile_loss.check_sparse_labels(where, source.targets, self._y_pred_struct)

@@ -60,8 +60,8 @@ def test_bad_calls_name_the_problem():
                        ((np.ones(2), np.ones(2, int)), "integers or strings")]:
         with pytest.raises(ValueError, match=match):
             crossing(bad)
-    with pytest.raises(ValueError, match="jit"):
-        jax.jit(Hashing(3))(jnp.arange(3))
+    # Hashing works in numpy on the host; inside jit it runs as a callback with the same bins.
+    np.testing.assert_array_equal(jax.jit(Hashing(3))(jnp.arange(5)), Hashing(3)(np.arange(5)))
     space = FeatureSpace({"x": "float_normalized"})
     with pytest.raises(ValueError, match="adapt"):
         space({"x": np.ones(2)})

@@ -52,6 +52,8 @@ class HashedCrossing(Layer):
         [2, 3]
     """
 
+    supports_jit = False  # hashes in numpy on the host (kerasj.layers.host_call), as Keras marks it
+
     def __init__(self, num_bins, output_mode="int", sparse=False, name=None, dtype=None, **kwargs):
         if output_mode == "int" and dtype is None:
             dtype = "int64"

@@ -70,6 +70,8 @@ class Hashing(Layer):
         [[0], [1]]
     """
 
+    supports_jit = False  # hashes in numpy on the host (kerasj.layers.host_call), as Keras marks it
+
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False, **kwargs):
         if kwargs.get("dtype") is None:
             kwargs["dtype"] = "int64" if output_mode == "int" else config.floatx()

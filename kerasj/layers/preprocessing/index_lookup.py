@@ -27,8 +27,6 @@ import numpy as np
 
 from kerasj import config
 from kerasj.layers.layer import Layer
-from kerasj.layers.tf_data_bridge import has_tf_tensors
-from kerasj.ops.operation import Operation
 from kerasj.ops.symbolic import KerasTensor
 from kerasj.saving import safe_mode
 from kerasj.utils.argument_validation import check_choice, is_int
@@ -374,11 +372,8 @@ class IndexLookup(Layer):
         self._counts = _Counts()
 
     # -- call ------------------------------------------------------------------------------------------
-    def __call__(self, inputs, *args, **kwargs):
-        if has_tf_tensors((inputs, args, kwargs)):
-            return super().__call__(inputs, *args, **kwargs)  # converted to numpy, then back here
-        # Not Layer.__call__: its conversion to JAX arrays refuses strings; `call` converts its inputs itself.
-        return Operation.__call__(self, inputs, *args, **kwargs)
+    def _convert_inputs(self, inputs):
+        return inputs  # Layer's conversion to JAX arrays refuses strings; `call` converts its inputs itself
 
     def call(self, inputs):
         if isinstance(inputs, jax.core.Tracer):

@@ -20,8 +20,6 @@ import numpy as np
 from kerasj.layers.layer import Layer
 from kerasj.layers.preprocessing.index_lookup import _DROPPED, as_numpy, iterate_batches, listify
 from kerasj.layers.preprocessing.string_lookup import StringLookup, as_strings
-from kerasj.layers.tf_data_bridge import has_tf_tensors
-from kerasj.ops.operation import Operation
 from kerasj.ops.symbolic import KerasTensor
 from kerasj.saving.serialization_lib import deserialize_keras_object
 from kerasj.utils.argument_validation import check_choice
@@ -200,10 +198,8 @@ class TextVectorization(Layer):
         return _PUNCTUATION.sub("", text) if strip else text
 
     # -- call ------------------------------------------------------------------------------------------
-    def __call__(self, inputs, *args, **kwargs):
-        if has_tf_tensors((inputs, args, kwargs)):
-            return super().__call__(inputs, *args, **kwargs)  # converted to numpy, then back here
-        return Operation.__call__(self, inputs, *args, **kwargs)  # strings: `call` converts them itself
+    def _convert_inputs(self, inputs):
+        return inputs  # strings: `call` converts them itself
 
     def call(self, inputs):
         if isinstance(inputs, jax.core.Tracer):
