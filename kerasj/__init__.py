@@ -37,22 +37,23 @@ def version():
 
 
 _LAZY_MODULES = ("applications", "callbacks", "datasets", "distillation", "layers", "legacy", "models",
-                 "preprocessing", "saving", "tree", "visualization", "wrappers")
-_LAZY_NAMES = {"Function": "kerasj.ops.function", "Input": "kerasj.layers", "InputSpec": "kerasj.layers",
-               "Layer": "kerasj.layers", "Functional": "kerasj.models", "Model": "kerasj.models",
-               "Sequential": "kerasj.models"}
+                 "preprocessing", "quantizers", "saving", "tree", "visualization", "wrappers")
+_LAZY_NAMES = {"Function": "kerasj.ops.function", "Quantizer": "kerasj.quantizers", "Input": "kerasj.layers",
+               "InputSpec": "kerasj.layers", "Layer": "kerasj.layers", "Functional": "kerasj.models",
+               "Model": "kerasj.models", "Sequential": "kerasj.models"}
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "Function", "Functional", "Initializer", "Input", "InputSpec",
-           "KerasTensor", "Layer", "Loss", "Metric", "Model", "Operation", "Optimizer", "Regularizer", "RematScope",
+           "KerasTensor", "Layer", "Loss", "Metric", "Model", "Operation", "Optimizer", "Quantizer", "Regularizer",
+           "RematScope",
            "Sequential", "StateScope", "StatelessScope", "SymbolicScope", "UntraceableFunctionError", "Variable",
            "activations", "backend", "callbacks", "config", "constraints", "datasets", "device", "distillation",
            "function", "grad", "initializers", "layers", "legacy", "losses", "metrics", "models", "name_scope",
-           "ops", "optimizers", "preprocessing", "random", "regularizers", "remat", "saving", "tree", "utils",
-           "value_and_grad", "version", "visualization", "wrappers"]
+           "ops", "optimizers", "preprocessing", "quantizers", "random", "regularizers", "remat", "saving", "tree",
+           "utils", "value_and_grad", "version", "visualization", "wrappers"]
 
 
 def _load_namespaces():
     """Import the lazily loaded namespaces whose classes configs may name (see kerasj.utils.keras_names)."""
-    for name in ("layers", "models", "distillation"):
+    for name in ("layers", "models", "distillation", "quantizers"):
         _importlib.import_module(f"kerasj.{name}")
 
 
