@@ -205,3 +205,45 @@ def test_bad_arguments():
         kerasj.RematScope(mode="larger_than", output_size_threshold="big")
     with pytest.raises(ValueError, match="`layer_names` must be a list"):
         kerasj.RematScope(mode="list_of_layers", layer_names="dense")
+
+
+class _Expanding(kerasj.layers.Layer):
+    """A block whose hidden activations (batch, 64) are 16x its input (batch, 4): what remat should not keep."""
+
+    def build(self, input_shape):
+        self.w1 = self.add_weight(shape=(4, 64))
+        self.w2 = self.add_weight(shape=(64, 4))
+
+    def call(self, x):
+        return x + jnp.tanh(jnp.tanh(x @ self.w1) @ self.w2)
+
+
+def _saved_residual_shapes(scope):
+    """The shapes of what the backward pass keeps from the forward pass (JAX's own accounting of saved
+    residuals, `jax.ad_checkpoint.print_saved_residuals`), for three blocks built under `scope`."""
+    import contextlib
+    import io
+    import re
+
+    import jax.ad_checkpoint
+
+    with scope:
+        model = kerasj.Sequential([kerasj.Input((4,))] + [_Expanding() for _ in range(3)])
+    x = np.ones((16, 4), "float32")
+
+    def loss(values):
+        with kerasj.StateScope(zip(model.trainable_variables, values)):
+            return jnp.sum(model(x) ** 2)
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        jax.ad_checkpoint.print_saved_residuals(loss, [v.value for v in model.trainable_variables])
+    return [tuple(int(d) for d in m.split(",") if d) for m in re.findall(r"^\w+\[([\d,]*)\]", out.getvalue(), re.M)]
+
+
+def test_rematerialized_blocks_do_not_save_their_hidden_activations():
+    plain, remat = _saved_residual_shapes(_NoScope()), _saved_residual_shapes(kerasj.RematScope(mode="full"))
+    hidden = (16, 64)
+    assert plain.count(hidden) == 6  # two tanh outputs per block are kept for the backward pass without remat
+    assert hidden not in remat  # with remat only the blocks' inputs and the weights are saved
+    assert sum(np.prod(s) for s in remat) < sum(np.prod(s) for s in plain) / 2
