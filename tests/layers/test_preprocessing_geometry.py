@@ -225,8 +225,8 @@ def test_bad_dict_inputs_raise_clear_errors():
         layers.RandomShear(0.1)({"images": X, "bounding_boxes": boxes})
     with pytest.raises(NotImplementedError, match=r"RandomElasticTransform .*'bounding_boxes'.*not supported"):
         layers.RandomElasticTransform(bounding_box_format="xyxy")({"images": X, "bounding_boxes": boxes})
-    with pytest.raises(NotImplementedError, match=r"RandomFlip .*'bounding_boxes'"):
-        layers.RandomFlip(bounding_box_format="xyxy")({"images": X, "bounding_boxes": boxes})
+    with pytest.raises(NotImplementedError, match=r"CutMix .*'bounding_boxes'"):
+        layers.CutMix(bounding_box_format="xyxy")({"images": X, "bounding_boxes": boxes})
     with pytest.raises(ValueError, match=r"RandomCrop .*rank 3.*or 4"):
         layers.RandomCrop(2, 2)(np.ones((4, 4)))
 

@@ -119,14 +119,16 @@ def test_default_training_flag_applies_augmentation_as_keras_does():
 
 
 def test_rotation_and_zoom_and_translation_draws_are_uniform_in_range():
-    n = 2000
-    rot = layers.RandomRotation((-0.1, 0.3), seed=0)._transforms(n, 8, 8)
-    angles = np.degrees(np.arctan2(np.asarray(rot[:, 3]), np.asarray(rot[:, 0])))
+    images = np.zeros((2000, 8, 10, 1), np.float32)
+    rot = np.asarray(layers.RandomRotation((-0.1, 0.3), seed=0).get_random_transformation(images)["rotation_matrix"])
+    angles = np.degrees(np.arctan2(rot[:, 3], rot[:, 0]))
     assert angles.min() >= -36.001 and angles.max() <= 108.001 and abs(angles.mean() - 36) < 3
-    zoom = np.asarray(layers.RandomZoom(0.2, seed=0)._transforms(n, 8, 8))
-    assert np.allclose(zoom[:, 0], zoom[:, 4])  # width_factor=None keeps the aspect ratio
-    assert zoom[:, 0].min() >= 0.8 and zoom[:, 0].max() <= 1.2 and abs(zoom[:, 0].mean() - 1.0) < 0.02
-    shift = -np.asarray(layers.RandomTranslation(0.0, (0.1, 0.5), seed=0)._transforms(n, 8, 10))[:, 2] / 10
+    zoom = layers.RandomZoom(0.2, seed=0).get_random_transformation(images)
+    np.testing.assert_array_equal(zoom["width_zoom"], zoom["height_zoom"])  # width_factor=None keeps the aspect
+    z = np.asarray(zoom["height_zoom"])
+    assert z.min() >= 0.8 and z.max() <= 1.2 and abs(z.mean() - 1.0) < 0.02
+    translation = layers.RandomTranslation(0.0, (0.1, 0.5), seed=0).get_random_transformation(images)
+    shift = np.asarray(translation["translations"])[:, 0] / 10
     assert shift.min() >= 0.1 - 1e-6 and shift.max() <= 0.5 + 1e-6 and abs(shift.mean() - 0.3) < 0.01
 
 

@@ -26,6 +26,7 @@ AUG_MIX_OPS = ("random_shear", "random_translation", "random_rotation", "random_
                "auto_contrast", "equalization", "random_brightness", "random_color_degeneration",
                "random_contrast", "random_sharpness")
 AUG_MIX_BASIC_OPS = AUG_MIX_OPS[:7]
+GEOMETRIC_OPS = ("random_shear", "random_translation", "random_rotation")  # the ones that move boxes
 
 
 class _Policy(ColorAugmentation):
@@ -37,12 +38,11 @@ class _Policy(ColorAugmentation):
     def _build_ops(self, names, factor, value_range, interpolation, seed):
         common = {"seed": seed, "data_format": self.data_format, "dtype": self.dtype_policy}
         colour = {**common, "value_range": value_range}
+        geometric = {**common, "interpolation": interpolation, "bounding_box_format": self.bounding_box_format}
         makers = {
-            "random_shear": lambda: RandomShear(x_factor=factor, y_factor=factor, interpolation=interpolation,
-                                                **common),
-            "random_translation": lambda: RandomTranslation(height_factor=factor, width_factor=factor,
-                                                            interpolation=interpolation, **common),
-            "random_rotation": lambda: RandomRotation(factor=factor, interpolation=interpolation, **common),
+            "random_shear": lambda: RandomShear(x_factor=factor, y_factor=factor, **geometric),
+            "random_translation": lambda: RandomTranslation(height_factor=factor, width_factor=factor, **geometric),
+            "random_rotation": lambda: RandomRotation(factor=factor, **geometric),
             "random_brightness": lambda: RandomBrightness(factor=factor, **colour),
             "random_color_degeneration": lambda: RandomColorDegeneration(factor=factor, **colour),
             "random_contrast": lambda: RandomContrast(factor=factor, **colour),
@@ -85,9 +85,8 @@ class _Policy(ColorAugmentation):
         return jax.lax.switch(jnp.clip(jnp.asarray(index).astype("int32"), 0, len(branches) - 1), branches,
                               images, transforms)
 
-    # Geometric operations move pixels, which kerasj's policies do not carry over to masks or boxes.
+    # Geometric operations move pixels, which kerasj's policies do not carry over to masks.
     transform_segmentation_masks = RandomImageLayer.transform_segmentation_masks
-    transform_bounding_boxes = RandomImageLayer.transform_bounding_boxes
 
 
 class RandAugment(_Policy):
@@ -106,7 +105,8 @@ class RandAugment(_Policy):
 
     The output is float, also with `training=False` (the input cast, as in Keras). The transformation is
     Keras's: `{"transforms": {operation name: its transformation}, "layer_idxes": int array (num_ops,)}`.
-    Under jit only the chosen operations run.
+    Under jit only the chosen operations run. Dict inputs: labels pass through, bounding boxes (with
+    `bounding_box_format`) follow the chosen shears, translations and rotations.
 
         >>> RandAugment(value_range=(0, 1), num_ops=2, factor=0.3, seed=0)(images)
     """
@@ -141,6 +141,34 @@ class RandAugment(_Policy):
         return jax.lax.fori_loop(0, self.num_ops, lambda i, x: self._switch(branches, indices[i], x, transforms),
                                  images)
 
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        """Boxes through the chosen operations in the order the images go through them: the geometric
+        ones move them, the others leave them. (Keras 3.15 moves them in the order of its list of
+        operations instead, once per operation however often it was chosen.)"""
+        if not training or transformation is None:
+            return bounding_boxes
+        indices, transforms = transformation["layer_idxes"], transformation["transforms"]
+        # Float32 boxes from the start, so that every branch returns the dtypes the geometric ones do.
+        boxes = {**bounding_boxes, "boxes": jnp.asarray(bounding_boxes["boxes"], "float32")}
+        branches = [self._box_branch(name, transforms[name]) for name in self._op_names]
+        if not isinstance(indices, jax.core.Tracer):
+            for index in np.asarray(indices):
+                boxes = branches[int(index)](boxes)
+            return boxes
+        # The transformations are closed over, not passed through the switch, so that image sizes stay static.
+        return jax.lax.fori_loop(0, self.num_ops, lambda i, b: jax.lax.switch(
+            jnp.clip(indices[i].astype("int32"), 0, len(branches) - 1), branches, b), boxes)
+
+    def _box_branch(self, name, transformation):
+        if name not in GEOMETRIC_OPS:
+            return lambda boxes: boxes
+        layer = getattr(self, name)
+
+        def move(boxes):
+            moved = layer.transform_bounding_boxes(boxes, transformation, training=True)
+            return jax.tree_util.tree_map(lambda new, old: jnp.asarray(new, old.dtype), moved, boxes)
+        return move
+
     def get_config(self):
         return {**super().get_config(), "value_range": self.value_range, "num_ops": self.num_ops,
                 "factor": self.factor, "interpolation": self.interpolation}
@@ -166,7 +194,8 @@ class AugMix(_Policy):
     compiled step picks afresh. The transformation is `{"chain_mixing_weights": (num_chains,),
     "weight_sample": (), "chain_transforms": [[{"layer_index": int (len(ops) = skip), "transforms":
     {name: transformation}}] per depth] per chain}`; `transform_images` also takes Keras's form, whose steps
-    are `{"layer_name": name, "transformation": ...}`.
+    are `{"layer_name": name, "transformation": ...}`. Dict inputs: labels and bounding boxes pass through
+    unchanged, as in Keras 3.
 
         >>> AugMix(value_range=(0, 1), seed=0)(images)
     """
@@ -212,6 +241,9 @@ class AugMix(_Policy):
             mixed = self._mix_traced(images, chains, weights)
         out = weight_sample * images + (1 - weight_sample) * mixed
         return jnp.clip(out, self.value_range[0], self.value_range[1]).astype(self.compute_dtype)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        return bounding_boxes  # unchanged, as Keras 3 leaves them (though chains may shear or rotate the images)
 
     def _mix_eagerly(self, images, chains, weights):
         """Each chain step by step, running only the chosen operations (Keras 3's form names them)."""

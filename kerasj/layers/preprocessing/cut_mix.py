@@ -22,7 +22,8 @@ class CutMix(RandomImageLayer):
 
     The transformation is Keras's `{"permutation_order", "batch_masks", "mix_weight"}` (here the masks have
     one channel, broadcasting over the image's). Dict inputs: labels mixed, segmentation masks cut like the
-    images. Inactive (a cast to the compute dtype) with `training=False`.
+    images; bounding boxes raise NotImplementedError, as in Keras 3. Inactive (a cast to the compute dtype)
+    with `training=False`.
 
         >>> out = CutMix(seed=0)({"images": images, "labels": one_hot_labels})
     """
@@ -62,6 +63,9 @@ class CutMix(RandomImageLayer):
 
     def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
         return self.transform_images(segmentation_masks, transformation, training=training)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        raise self._unsupported("bounding_boxes")  # in inference too, as Keras 3 does
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}

@@ -350,8 +350,8 @@ class WarpImageLayer(RandomImageLayer):
 class AffineImageLayer(WarpImageLayer):
     """A random geometric augmentation: a per-image affine warp with Keras's `fill_mode` ("reflect",
     "wrap", "constant", "nearest"), `interpolation` ("bilinear", "nearest") and `fill_value`. Subclasses
-    implement `_transforms(batch_size, height, width)` returning `(batch, 8)` matrices (the transformation
-    is then `{"transforms": matrices}`), or their own `get_random_transformation` and `_matrices`."""
+    implement Keras's `get_random_transformation` (drawing with `_draw`) and `_matrices(transformation, height,
+    width)`, the `(batch, 8)` matrices that warp the images."""
 
     def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
                  data_format=None, **kwargs):
@@ -362,14 +362,14 @@ class AffineImageLayer(WarpImageLayer):
             raise ValueError(f"{self._owner()}: `fill_value` must be a number; received fill_value={fill_value!r}")
         self.fill_value = fill_value
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        height, width = self._size(self._images_of(data))
-        return {"transforms": self._transforms(self._batch_size(data), height, width)}
-
     def _matrices(self, transformation, height, width):
-        return transformation["transforms"]
+        raise NotImplementedError(f"{type(self).__name__} must implement `_matrices`.")
+
+    def _draw(self, shape, low, high, seed=None):
+        """Uniform draws in `[low, high)` from `seed` when one is given (an int, key or SeedGenerator, as
+        Keras's `get_random_transformation` takes), else from the layer's SeedGenerator."""
+        return random.uniform(shape, minval=low, maxval=high, dtype=self.compute_dtype,
+                              seed=self.seed_generator if seed is None else seed)
 
     def _warp(self, images, transformation, interpolation):
         height, width = self._size(images)

@@ -18,7 +18,8 @@ class RandomContrast(RandomImageLayer):
         seed: int or None.
 
     With `training=False` the input is returned unchanged (integer images keep their dtype); in training
-    the output is float.
+    the output is float. Dict inputs: labels, segmentation masks and bounding boxes pass through unchanged
+    (contrast moves no pixel), as in Keras.
 
         >>> RandomContrast((0.5, 0.5), value_range=(0, 1))(images, training=True)   # c in [0.5, 1.5]
     """
@@ -34,6 +35,8 @@ class RandomContrast(RandomImageLayer):
 
     def call(self, inputs, training=True):
         if not training:
+            if isinstance(inputs, dict):  # checked and dispatched as usual, the images given back uncast
+                return {**super().call(inputs, training=False), "images": inputs["images"]}
             self._check_images(inputs)
             return inputs
         return super().call(inputs, training=True)
@@ -45,6 +48,9 @@ class RandomContrast(RandomImageLayer):
 
     def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
         return segmentation_masks  # contrast changes pixel values, not where the classes are (as in Keras)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        return bounding_boxes  # nor where the objects are (as in Keras, boxes are not even converted)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}

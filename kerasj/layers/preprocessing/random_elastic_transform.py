@@ -28,8 +28,9 @@ class RandomElasticTransform(WarpImageLayer):
     The transformation is Keras's `{"apply_transform", "distortion_factor", "seed"}`, "seed" being the key
     (or int seed) of the noise. The blur kernel is sized for the largest distortion, `int(6 sigma_max) | 1`,
     so the layer compiles once; Keras sizes it for the drawn one (equal for a fixed `scale`). Dict inputs:
-    labels pass through, segmentation masks are warped with "nearest". Inactive (a cast to the compute
-    dtype) with `training=False`.
+    labels pass through, segmentation masks are warped with "nearest"; bounding boxes raise
+    NotImplementedError, as in Keras 3 (the warp is free-form). Inactive (a cast to the compute dtype) with
+    `training=False`.
 
         >>> RandomElasticTransform(scale=0.5, value_range=(0, 1), seed=0)(images, training=True)
     """
@@ -71,6 +72,9 @@ class RandomElasticTransform(WarpImageLayer):
             image_geometry.keras_seed_key(transformation["seed"]), self.data_format)
         warped = jnp.where(jnp.asarray(transformation["apply_transform"])[:, None, None, None], warped, images)
         return jnp.clip(warped, self.value_range[0], self.value_range[1]).astype(self.compute_dtype)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        raise self._unsupported("bounding_boxes")  # in inference too, as Keras 3 does
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "scale": self.scale,

@@ -1,5 +1,8 @@
 """The RandomRotation augmentation layer."""
+import jax.numpy as jnp
+
 from kerasj.layers.preprocessing.image_transform import AffineImageLayer, centered_affine, factor_range
+from kerasj.utils.bounding_boxes.geometry import warp_bounding_boxes
 
 
 class RandomRotation(AffineImageLayer):
@@ -15,7 +18,12 @@ class RandomRotation(AffineImageLayer):
         seed: int or None. fill_value: the value of "constant" filling.
         data_format: "channels_last" (default) or "channels_first".
 
-    Inactive (a cast to the compute dtype) with `training=False`.
+    The transformation of `get_random_transformation` is Keras's: `{"angle": (batch,) degrees,
+    "rotation_matrix": (batch, 8) warp, "image_height", "image_width", "batch_size"}` (a single image
+    counts as a batch of one). Inactive (a cast to the compute dtype) with `training=False`. Dict inputs:
+    labels pass through, segmentation masks are rotated with "nearest", bounding boxes (with
+    `bounding_box_format`) become the boxes around their rotated corners, clipped to the image (boxes left
+    empty get label -1).
 
         >>> RandomRotation(0.1, fill_mode="constant")(images, training=True)   # within +-36 degrees
     """
@@ -26,9 +34,26 @@ class RandomRotation(AffineImageLayer):
                          data_format=data_format, **kwargs)
         self.factor = factor_range(self._owner(), "factor", factor, -1, 1, loose_pair=True)
 
-    def _transforms(self, batch_size, height, width):
-        angle = self._uniform((batch_size,), self.factor[0] * 360.0, self.factor[1] * 360.0)
-        return centered_affine(height, width, angle=angle)
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        height, width = self._size(self._images_of(data))
+        batch_size = self._batch_size(data)
+        angle = self._draw((batch_size,), self.factor[0] * 360.0, self.factor[1] * 360.0, seed)
+        return {"angle": angle, "rotation_matrix": centered_affine(height, width, angle=angle),
+                "image_height": height, "image_width": width, "batch_size": batch_size}
+
+    def _matrices(self, transformation, height, width):
+        # Keras drops the batch axis of a single image's matrix; kerasj warps it as a batch of one.
+        return jnp.reshape(jnp.asarray(transformation["rotation_matrix"]), (-1, 8))
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if not training or transformation is None:
+            return bounding_boxes
+        height, width = transformation["image_height"], transformation["image_width"]
+        # Keras 3.15 reads the boxes as xyxy whatever `bounding_box_format` says; here they are converted.
+        return warp_bounding_boxes(bounding_boxes, self._matrices(transformation, height, width), height, width,
+                                   self.bounding_box_format)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}

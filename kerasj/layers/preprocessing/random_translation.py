@@ -1,5 +1,9 @@
 """The RandomTranslation augmentation layer."""
-from kerasj.layers.preprocessing.image_transform import AffineImageLayer, centered_affine, factor_range
+import jax.numpy as jnp
+
+from kerasj.layers.preprocessing.image_transform import (AffineImageLayer, centered_affine, factor_range,
+                                                        image_axes)
+from kerasj.utils.bounding_boxes.geometry import warp_bounding_boxes
 
 
 class RandomTranslation(AffineImageLayer):
@@ -15,7 +19,11 @@ class RandomTranslation(AffineImageLayer):
         seed: int or None. fill_value: the value of "constant" filling.
         data_format: "channels_last" (default) or "channels_first".
 
-    Inactive (a cast to the compute dtype) with `training=False`.
+    The transformation of `get_random_transformation` is Keras's: `{"translations": (batch, 2) float32
+    shifts (x, y) in pixels, "input_shape": shape}`. Inactive (a cast to the compute dtype) with
+    `training=False`. Dict inputs: labels pass through, segmentation masks are shifted with "nearest",
+    bounding boxes (with `bounding_box_format`) are shifted and clipped to the image (boxes left empty get
+    label -1), as in Keras.
 
         >>> RandomTranslation(0.1, 0.1, fill_mode="constant")(images, training=True)
     """
@@ -29,10 +37,28 @@ class RandomTranslation(AffineImageLayer):
         self.width_factor = width_factor
         self.width_lower, self.width_upper = factor_range(self._owner(), "width_factor", width_factor, -1, 1)
 
-    def _transforms(self, batch_size, height, width):
-        shift_y = self._uniform((batch_size,), self.height_lower, self.height_upper) * height
-        shift_x = self._uniform((batch_size,), self.width_lower, self.width_upper) * width
-        return centered_affine(height, width, shift_x=shift_x, shift_y=shift_y)
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        images = self._images_of(data)
+        height, width = self._size(images)
+        batch_size = self._batch_size(data)
+        shift_y = self._draw((batch_size, 1), self.height_lower, self.height_upper, seed) * height
+        shift_x = self._draw((batch_size, 1), self.width_lower, self.width_upper, seed) * width
+        return {"translations": jnp.concatenate([shift_x, shift_y], axis=1).astype("float32"),
+                "input_shape": tuple(images.shape)}
+
+    def _matrices(self, transformation, height, width):
+        shifts = jnp.asarray(transformation["translations"], "float32")
+        return centered_affine(height, width, shift_x=shifts[:, 0], shift_y=shifts[:, 1])
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if not training or transformation is None:
+            return bounding_boxes
+        h_axis, w_axis = image_axes(self.data_format)
+        height, width = transformation["input_shape"][h_axis], transformation["input_shape"][w_axis]
+        return warp_bounding_boxes(bounding_boxes, self._matrices(transformation, height, width), height, width,
+                                   self.bounding_box_format)
 
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}

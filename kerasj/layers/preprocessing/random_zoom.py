@@ -1,5 +1,9 @@
 """The RandomZoom augmentation layer."""
-from kerasj.layers.preprocessing.image_transform import AffineImageLayer, centered_affine, factor_range
+import jax.numpy as jnp
+
+from kerasj.layers.preprocessing.image_transform import (AffineImageLayer, centered_affine, factor_range,
+                                                        image_axes)
+from kerasj.utils.bounding_boxes.geometry import warp_bounding_boxes
 
 
 class RandomZoom(AffineImageLayer):
@@ -16,7 +20,11 @@ class RandomZoom(AffineImageLayer):
         seed: int or None. fill_value: the value of "constant" filling.
         data_format: "channels_last" (default) or "channels_first".
 
-    Inactive (a cast to the compute dtype) with `training=False`.
+    The transformation of `get_random_transformation` is Keras's: `{"height_zoom": (batch, 1),
+    "width_zoom": (batch, 1), "input_shape": shape}`. Inactive (a cast to the compute dtype) with
+    `training=False`. Dict inputs: labels pass through, segmentation masks are zoomed with "nearest",
+    bounding boxes (with `bounding_box_format`) are scaled about the centre and clipped to the image (boxes
+    left empty get label -1), as in Keras.
 
         >>> RandomZoom((-0.3, -0.1))(images, training=True)   # zoom in by 10% to 30%
     """
@@ -33,12 +41,29 @@ class RandomZoom(AffineImageLayer):
             self.width_lower, self.width_upper = factor_range(self._owner(), "width_factor", width_factor, -1, 1,
                                                               low_open=True)
 
-    def _transforms(self, batch_size, height, width):
-        zoom_y = self._uniform((batch_size,), 1.0 + self.height_lower, 1.0 + self.height_upper)
-        zoom_x = zoom_y
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        images = self._images_of(data)
+        shape = (self._batch_size(data), 1)
+        height_zoom = self._draw(shape, 1.0 + self.height_lower, 1.0 + self.height_upper, seed)
+        width_zoom = height_zoom
         if self.width_factor is not None:
-            zoom_x = self._uniform((batch_size,), 1.0 + self.width_lower, 1.0 + self.width_upper)
+            width_zoom = self._draw(shape, 1.0 + self.width_lower, 1.0 + self.width_upper, seed)
+        return {"height_zoom": height_zoom, "width_zoom": width_zoom, "input_shape": tuple(images.shape)}
+
+    def _matrices(self, transformation, height, width):
+        zoom_x = jnp.asarray(transformation["width_zoom"], "float32")[:, 0]
+        zoom_y = jnp.asarray(transformation["height_zoom"], "float32")[:, 0]
         return centered_affine(height, width, zoom_x=zoom_x, zoom_y=zoom_y)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if not training or transformation is None:
+            return bounding_boxes
+        h_axis, w_axis = image_axes(self.data_format)
+        height, width = transformation["input_shape"][h_axis], transformation["input_shape"][w_axis]
+        return warp_bounding_boxes(bounding_boxes, self._matrices(transformation, height, width), height, width,
+                                   self.bounding_box_format)
 
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
