@@ -37,7 +37,14 @@ def version():
 
 
 _LAZY_MODULES = ("applications", "callbacks", "datasets", "distillation", "layers", "legacy", "models",
-                 "preprocessing", "quantizers", "saving", "tree", "visualization", "wrappers")
+                 "preprocessing", "saving", "tree", "visualization", "wrappers",
+                 # [h-dist] "distribution",
+                 "distribution",
+                 # [h-mixed] "mixed_precision", "dtype_policies",
+                 "mixed_precision", "dtype_policies",
+                 # [h-quant] "quantizers",
+                 "quantizers",
+                 )
 _LAZY_NAMES = {"Function": "kerasj.ops.function", "Quantizer": "kerasj.quantizers", "Input": "kerasj.layers",
                "InputSpec": "kerasj.layers", "Layer": "kerasj.layers", "Functional": "kerasj.models",
                "Model": "kerasj.models", "Sequential": "kerasj.models"}
@@ -46,7 +53,9 @@ __all__ = ["DTypePolicy", "FloatDTypePolicy", "Function", "Functional", "Initial
            "RematScope",
            "Sequential", "StateScope", "StatelessScope", "SymbolicScope", "UntraceableFunctionError", "Variable",
            "activations", "backend", "callbacks", "config", "constraints", "datasets", "device", "distillation",
-           "function", "grad", "initializers", "layers", "legacy", "losses", "metrics", "models", "name_scope",
+           "distribution", "dtype_policies",
+           "function", "grad", "initializers", "layers", "legacy", "losses", "metrics", "mixed_precision", "models",
+           "name_scope",
            "ops", "optimizers", "preprocessing", "quantizers", "random", "regularizers", "remat", "saving", "tree",
            "utils", "value_and_grad", "version", "visualization", "wrappers"]
 

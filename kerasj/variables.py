@@ -22,6 +22,7 @@ import threading
 
 import jax
 import jax.numpy as jnp
+from jax.experimental import multihost_utils
 import numpy as np
 
 from kerasj import config
@@ -284,7 +285,7 @@ class Variable:
                     raise ValueError(f"Variable '{name}': `shape` is required when the initializer is a callable.")
                 self._dtype = standardize_dtype(dtype)
                 check_allocation(shape, self._dtype, f"Variable '{name}'")
-                value = initializer(tuple(shape), self._dtype)
+                value = _initial_value(self, initializer, tuple(shape), self._dtype)
             else:
                 if isinstance(initializer, Variable):
                     initializer = initializer.value
@@ -303,12 +304,18 @@ class Variable:
         if shape is not None and tuple(value.shape) != tuple(shape):
             raise ValueError(f"Variable '{name}': initial value has shape {tuple(value.shape)}, "
                              f"expected shape {tuple(shape)}.")
+        # [h-dist] variable layout: place `value` per the current distribution here
+        if _layout_hook is not None:
+            value = _layout_hook.place(self, value)
         self._value = value
         bump_structure_version()
 
     # -- reading -------------------------------------------------------------------------------
     @property
     def value(self):
+        # [h-mixed] autocast: inside a layer call with another compute dtype, float variables read cast
+        if _autocast_open[0] and _autocast.dtype is not None and self.autocast:  # one list read when none is open
+            return _autocast_read(self, _autocast.dtype)
         scope = current_scope()
         if scope is not None:
             return scope.get(self)
@@ -331,6 +338,9 @@ class Variable:
         if _is_tracer(value):
             raise ValueError(f"Variable '{self.path}' holds a traced value here; numpy() works only "
                              "outside compiled code.")
+        if isinstance(value, jax.Array) and not value.is_fully_addressable and not value.is_fully_replicated:
+            # Split across processes (a multi-process ModelParallel): every process gathers the whole value.
+            return np.asarray(multihost_utils.process_allgather(value, tiled=True))
         return np.asarray(value)
 
     def __jax_array__(self):
@@ -433,3 +443,116 @@ for _name, _fn in [("neg", _op.neg), ("pos", _op.pos), ("abs", _op.abs), ("inver
 # A Variable flattens to its current value, so jax.numpy functions, jax.jit and jax.grad accept it
 # directly; unflattening yields a plain array (grads with respect to a Variable are arrays).
 jax.tree_util.register_pytree_node(Variable, lambda v: ((v.value,), None), lambda _, children: children[0])
+
+
+# [h-dist] module-level additions (the layout hook the distribution sets)
+# kerasj.distribution sits above this floor, so it reaches new Variables through a hook it installs when
+# imported: an object with `initialize(variable, initializer, shape, dtype)` (the initial value, created
+# directly with the variable's layout; None when the variable has none) and `place(variable, value)` (the value
+# put per the variable's layout). It sets `variable._layout` (a `TensorLayout`, or None), which `assign` keeps.
+_layout_hook = None
+Variable._layout = None
+
+
+def set_layout_hook(hook):
+    """Install (or with None remove) the hook that lays out new Variables (see above)."""
+    global _layout_hook
+    _layout_hook = hook
+
+
+def _initial_value(variable, initializer, shape, dtype):
+    if _layout_hook is not None:
+        value = _layout_hook.initialize(variable, initializer, shape, dtype)
+        if value is not None:
+            return value
+    return initializer(shape, dtype)
+
+
+_convert_unplaced = Variable._convert
+
+
+def _convert_placed(self, value):
+    """`Variable._convert`, plus: a concrete value assigned to a laid-out Variable is put with its sharding (so
+    loading or `set_weights` under a distribution keeps each weight where the layout says)."""
+    layout = self._layout
+    if layout is None:
+        return _convert_unplaced(self, value)
+    sharding = getattr(layout, "backend_layout", layout)
+    if isinstance(value, np.ndarray) and value.shape == self.shape:
+        # From the host straight to each device's shards: the whole array never sits on one device.
+        value = jax.device_put(np.asarray(value, dtype=jnp.dtype(self._dtype)), sharding)
+    value = _convert_unplaced(self, value)
+    if not _is_tracer(value) and not value.sharding.is_equivalent_to(sharding, value.ndim):
+        value = jax.device_put(value, sharding)
+    return value
+
+
+Variable._convert = _convert_placed
+
+
+def relayout_outputs(outputs):
+    """A layer's `outputs` with the layout the current distribution gives `<current path>/output` (its
+    `get_tensor_layout`, as Keras asks for each layer's outputs); unchanged without one. Layers call it inside
+    their own name scope."""
+    if _layout_hook is None or not _layout_hook.active():  # every layer call asks: no path built without one
+        return outputs
+    return _layout_hook.relayout(current_path() + "/output", outputs)
+
+
+# [h-mixed] module-level additions (the autocast scope)
+class _AutocastState(threading.local):
+    dtype = None  # the float dtype autocast variables read as; None: reads are not cast
+    active = False  # inside an AutocastScope, even one that turned casting off
+
+
+_autocast = _AutocastState()
+# AutocastScopes open in any thread: while there are none, reads skip the (slower) thread-local test.
+_autocast_open = [0]
+_autocast_lock = threading.Lock()
+
+
+def _autocast_read(variable, dtype):
+    scope = current_scope()
+    value = scope.get(variable) if scope is not None else variable._value
+    if value.dtype != dtype and jnp.issubdtype(value.dtype, jnp.floating):
+        return value.astype(dtype)
+    return value
+
+
+class AutocastScope:
+    """Inside it, float Variables created with `autocast=True` read as `dtype` (None: as they are stored). Layers
+    open one around `call` when their compute dtype differs from their variable dtype (mixed precision), as
+    Keras's AutocastScope does; assignments still store the variable's own dtype.
+
+        >>> v = Variable(jnp.ones(2))
+        >>> with AutocastScope("bfloat16"):
+        ...     v.value.dtype
+        dtype(bfloat16)
+    """
+
+    def __init__(self, dtype):
+        if dtype is not None:
+            dtype = standardize_dtype(dtype)
+            if not jnp.issubdtype(jnp.dtype(dtype), jnp.floating):
+                raise ValueError(f"AutocastScope: expected a floating-point dtype such as 'float16'; received "
+                                 f"dtype={dtype!r}")
+        self.dtype = dtype
+        self._outer = None
+
+    def __enter__(self):
+        self._outer = (_autocast.dtype, _autocast.active)
+        with _autocast_lock:
+            _autocast_open[0] += 1
+        _autocast.dtype, _autocast.active = self.dtype, True
+        return self
+
+    def __exit__(self, *exc):
+        _autocast.dtype, _autocast.active = self._outer
+        with _autocast_lock:
+            _autocast_open[0] -= 1
+        return False
+
+
+def autocast_state():
+    """`(active, dtype)`: whether an AutocastScope is open, and the dtype it casts to (None: no casting)."""
+    return _autocast.active, _autocast.dtype

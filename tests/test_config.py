@@ -89,11 +89,16 @@ def test_without_caps_fit_runs_every_epoch(restore_config):
     assert len(history.history["loss"]) == 3
 
 
-def test_dtype_policy_only_float32():
+def test_dtype_policy_accepts_mixed_policies():
     kerasj.config.set_dtype_policy("float32")
     assert kerasj.config.dtype_policy() == kerasj.DTypePolicy("float32")
-    with pytest.raises(NotImplementedError, match="mixed precision"):
+    saved = kerasj.dtype_policies.dtype_policy._GLOBAL_POLICY[0]
+    try:
         kerasj.config.set_dtype_policy("mixed_float16")
+        assert (kerasj.config.dtype_policy() == kerasj.DTypePolicy("mixed_float16")
+                == kerasj.mixed_precision.global_policy())
+    finally:
+        kerasj.dtype_policies.dtype_policy._GLOBAL_POLICY[0] = saved
     policy = kerasj.DTypePolicy("mixed_bfloat16")
     expected = keras.DTypePolicy("mixed_bfloat16")
     assert (policy.compute_dtype, policy.variable_dtype) == (expected.compute_dtype, expected.variable_dtype)

@@ -18,7 +18,8 @@ NAMESPACES = ["", "utils", "utils.bounding_boxes", "utils.legacy", "config", "ba
               "visualization", "distillation", "legacy", "legacy.saving",
               "layers", "losses", "metrics", "optimizers", "optimizers.schedules", "optimizers.legacy", "ops",
               "ops.nn", "ops.image", "ops.linalg", "ops.numpy", "random", "initializers", "regularizers",
-              "constraints", "activations", "quantizers", "applications",
+              "constraints", "activations", "quantizers", "distribution", "mixed_precision", "dtype_policies",
+              "applications",
               *(f"applications.{name}" for name in
                 ("convnext", "densenet", "efficientnet", "efficientnet_v2", "imagenet_utils", "inception_resnet_v2",
                  "inception_v3", "mobilenet", "mobilenet_v2", "mobilenet_v3", "nasnet", "resnet", "resnet50",
@@ -27,9 +28,6 @@ NAMESPACES = ["", "utils", "utils.bounding_boxes", "utils.legacy", "config", "ba
 # (namespace, name): why kerasj does not have it (yet).
 EXCEPTIONS = {
     ("", "src"): "Keras's private implementation package, not public API",
-    ("", "distribution"): "keras.distribution: issue 14",
-    ("", "mixed_precision"): "mixed precision: issue 14",
-    ("", "dtype_policies"): "dtype policies beyond float32: issue 14",
     ("", "export"): "keras.export (ExportArchive): issue 16",
     ("layers", "TorchModuleWrapper"): "wraps a torch.nn.Module; Keras 3 offers it on the torch backend only",
     ("layers", "TFSMLayer"): "loads a TF SavedModel; Keras 3 has it on the TensorFlow backend only (issue 16)",

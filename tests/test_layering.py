@@ -15,7 +15,7 @@ ROOT = pathlib.Path(kerasj.__file__).parent
 LOW = ["masks.py", "variables.py", "config.py", "dtype_policy.py", "scopes.py", "remat.py", "backend.py",
        "activations.py", "losses", "initializers.py", "stft_initializer.py", "regularizers.py",
        "constraints.py", "random.py", "transforms.py", "ops", "metrics", "optimizers", "utils", "tree",
-       "visualization", "preprocessing", "quantizers",
+       "visualization", "preprocessing", "quantizers", "dtype_policies", "mixed_precision.py",
        "saving/serialization_lib.py", "saving/object_registration.py", "saving/safe_mode.py",
        "saving/function_serialization.py"]
 HIGH = ("kerasj.layers", "kerasj.models", "kerasj.trainer", "kerasj.callbacks", "kerasj.datasets",

@@ -20,7 +20,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from kerasj import config, constraints, initializers, regularizers
+from kerasj import constraints, dtype_policies, initializers, regularizers
+from kerasj.dtype_policies import DTypePolicyMap
+from kerasj.dtype_policies.dtype_policy import is_float_dtype
 from kerasj.layers.input_spec import assert_input_compatibility
 from kerasj.layers import host_call, tf_data_bridge
 from kerasj.layers.tf_data_bridge import has_tf_tensors
@@ -30,8 +32,8 @@ from kerasj.ops.symbolic import KerasTensor, Node, compute_output_spec
 from kerasj.random import SeedGenerator
 from kerasj.remat import get_current_remat_mode, rematerialized_call
 from kerasj.utils.memory import check_allocation
-from kerasj.variables import (Variable, _name_stack, bump_structure_version, current_scope, name_scope,
-                              standardize_dtype, structure_version)
+from kerasj.variables import (AutocastScope, Variable, _name_stack, autocast_state, bump_structure_version,
+                              current_scope, name_scope, relayout_outputs, standardize_dtype, structure_version)
 
 _call_local = threading.local()
 
@@ -53,26 +55,14 @@ def _context_training():
     return stack[-1] if stack else None
 
 
-# dtype policies as Keras names them; "mixed_*" computes in half precision and keeps float32 weights.
-def _resolve_dtype_policy(dtype):
-    if isinstance(dtype, dict):  # a serialized DTypePolicy
-        dtype = dtype.get("config", {}).get("name", None)
-    if dtype is None:
-        return config.floatx(), config.floatx(), config.floatx()
-    if isinstance(dtype, str) and dtype.startswith("mixed_"):
-        compute = dtype[len("mixed_"):]
-        return dtype, "float32", standardize_dtype(compute)
-    name = standardize_dtype(dtype)
-    return name, name, name
-
-
 class Layer(Operation):
     """Base class of all layers and models (Keras 3 API): an Operation with weights, a lazy `build`, masks,
     losses and a config.
 
     Args:
         trainable: whether the layer's weights are updated by training.
-        dtype: weight/compute dtype or a policy name ("float32", "mixed_bfloat16").
+        dtype: a dtype policy: a `DTypePolicy`, its name ("float32", "mixed_bfloat16") or a dtype; None: the
+            global policy (`kerasj.config.dtype_policy()`).
         name: unique name; defaults to the snake-cased class name made unique ("dense", "dense_1").
         activity_regularizer: optional function of the outputs, added to `losses` at each call.
     """
@@ -106,8 +96,7 @@ class Layer(Operation):
         # As in Keras, a layer that defines compute_mask supports masking unless it says otherwise.
         self.supports_masking = type(self).compute_mask is not Layer.compute_mask
         self.autocast = autocast
-        policy, self._variable_dtype, self._compute_dtype = _resolve_dtype_policy(dtype)
-        self._dtype_policy_name = policy
+        self._dtype_policy = dtype_policies.get(dtype)
         super().__init__(name=name)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         # tf.keras-style shape hints on the first layer of a Sequential model.
@@ -286,20 +275,77 @@ class Layer(Operation):
 
     @property
     def dtype(self):
-        """The dtype of the layer's weights."""
-        return self._variable_dtype
+        """The dtype of the layer's weights (`variable_dtype`)."""
+        return self._own_policy().variable_dtype
 
     @property
     def variable_dtype(self):
-        return self._variable_dtype
+        """The dtype the layer creates its weights in ("float32" under "mixed_bfloat16")."""
+        return self._own_policy().variable_dtype
 
     @property
     def compute_dtype(self):
-        return self._compute_dtype
+        """The dtype of the layer's computations and outputs ("bfloat16" under "mixed_bfloat16")."""
+        return self._own_policy().compute_dtype
+
+    @property
+    def input_dtype(self):
+        """The dtype float inputs are cast to before `call`: the compute dtype (a subclass may answer None to
+        keep them as they come)."""
+        return self.compute_dtype
+
+    @property
+    def quantization_mode(self):
+        """The quantization mode of the layer's policy ("int8", ...), None when it is not quantized."""
+        return self._own_policy().quantization_mode
 
     @property
     def dtype_policy(self):
-        return self._dtype_policy_name
+        """The layer's `DTypePolicy` (or the `DTypePolicyMap` it was given).
+
+            >>> kerasj.layers.Dense(2, dtype="mixed_float16").dtype_policy
+            <DTypePolicy "mixed_float16">
+        """
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        policy = dtype_policies.get(value)
+        path = getattr(self, "path", None)
+        if isinstance(self._dtype_policy, DTypePolicyMap) and path:
+            if path in self._dtype_policy:
+                del self._dtype_policy[path]
+            self._dtype_policy[path] = policy
+        else:
+            self._dtype_policy = policy
+
+    @property
+    def _dtype_policy_name(self):
+        return self._own_policy().name
+
+    def _own_policy(self):
+        """The policy that applies to this layer: its own, or its path's entry in a DTypePolicyMap."""
+        policy = self._dtype_policy
+        if isinstance(policy, DTypePolicyMap):
+            path = getattr(self, "path", None)
+            if path:
+                return policy[path]
+        return policy
+
+    def _autocast_scope(self):
+        """The AutocastScope this layer's call runs in, or None to stay in the enclosing one. As in Keras: a
+        mixed layer casts its float weights to its compute dtype; inside a casting parent, a layer that does
+        not autocast (or computes in a non-float dtype) turns casting off and one with another compute dtype
+        casts to its own."""
+        active, current = autocast_state()
+        compute = self.compute_dtype
+        if active:
+            if not self.autocast or not is_float_dtype(compute):
+                return AutocastScope(None) if current is not None else None
+            return AutocastScope(compute) if current != compute else None
+        if compute != self.variable_dtype and is_float_dtype(compute):
+            return AutocastScope(compute)
+        return None
 
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
                    regularizer=None, constraint=None, aggregation="none", name=None):
@@ -308,7 +354,7 @@ class Layer(Operation):
         `initializer` defaults to "glorot_uniform" for float weights and "zeros" otherwise, as in Keras.
         """
         shape = () if shape is None else tuple(shape)
-        dtype = standardize_dtype(dtype or self._variable_dtype)
+        dtype = standardize_dtype(dtype or self.variable_dtype)
         if initializer is None:
             initializer = "glorot_uniform" if jnp.issubdtype(jnp.dtype(dtype), jnp.floating) else "zeros"
         init = initializers.get(initializer)
@@ -471,7 +517,9 @@ class Layer(Operation):
         assert_input_compatibility(self.input_spec, shapes, self.name)
 
     def _convert_inputs(self, inputs):
-        """Arrays in, floats cast to the compute dtype (Keras autocasting); other leaves untouched."""
+        """Arrays in, floats cast to `input_dtype` (Keras autocasting; None: kept); other leaves untouched."""
+        cast_to = self.input_dtype if self.autocast else None
+
         def convert(x):
             if isinstance(x, (KerasTensor, Variable)) or x is None:
                 return x.value if isinstance(x, Variable) else x
@@ -485,8 +533,8 @@ class Layer(Operation):
                     raise TypeError(f"Layer '{self.name}' expects numeric input; received an array of dtype "
                                     f"{dtype}.")
                 arr = jnp.asarray(x)
-                if self.autocast and jnp.issubdtype(arr.dtype, jnp.floating) and arr.dtype != self._compute_dtype:
-                    arr = arr.astype(self._compute_dtype)
+                if cast_to is not None and jnp.issubdtype(arr.dtype, jnp.floating) and arr.dtype != cast_to:
+                    arr = arr.astype(cast_to)
                 return arr
             return x
         return jax.tree_util.tree_map(convert, inputs, is_leaf=lambda x: isinstance(x, (KerasTensor, Variable)))
@@ -508,7 +556,12 @@ class Layer(Operation):
                             f"(TextVectorization, StringLookup, Hashing, ...) and models containing them take text.")
         if args:
             args = (self._convert_inputs(args[0]),) + tuple(args[1:])
-        return super().__call__(*args, **kwargs)
+        # Eager, traced and symbolic calls all pass here, so each runs with the same autocasting.
+        scope = self._autocast_scope()
+        if scope is None:
+            return super().__call__(*args, **kwargs)
+        with scope:
+            return super().__call__(*args, **kwargs)
 
     def _resolve_training(self, kwargs):
         training = kwargs.get("training")
@@ -593,6 +646,8 @@ class Layer(Operation):
         try:
             with name_scope(self.name):
                 outputs = rematerialized_call(self, self.call, args, kwargs)(*args, **kwargs)
+                # Under a distribution, the layout it gives "<layer path>/output" (Keras asks it per layer).
+                outputs = relayout_outputs(outputs)
         finally:
             _call_stack().pop()
         if self.activity_regularizer is not None:
@@ -640,7 +695,7 @@ class Layer(Operation):
             shape = self.compute_output_shape(*shape_args, **shape_kwargs)
             if isinstance(shape, list) and is_shape(shape) and shape:
                 shape = tuple(shape)  # a list of dims is one shape, as in Keras
-            return jax.tree_util.tree_map(lambda s: KerasTensor(tuple(s), self._compute_dtype), shape,
+            return jax.tree_util.tree_map(lambda s: KerasTensor(tuple(s), self.compute_dtype), shape,
                                           is_leaf=is_shape)
 
         def run(*a, **k):
@@ -648,6 +703,8 @@ class Layer(Operation):
             self._resolve_training(k)
             if "mask" in k and not self._call_accepts("mask"):
                 k.pop("mask")
+            if a:  # symbolic inputs are autocast here, as arrays are in _convert_inputs
+                a = (self._convert_inputs(a[0]),) + a[1:]
             _call_stack().append(k.get("training"))
             try:
                 return self.call(*a, **k)
@@ -658,7 +715,7 @@ class Layer(Operation):
     def compute_output_shape(self, input_shape):
         """Output shape for `input_shape` (None entries allowed), via abstract evaluation of `call`."""
         def spec(shape):
-            return KerasTensor(shape, self._compute_dtype)
+            return KerasTensor(shape, self.compute_dtype)
         inputs = jax.tree_util.tree_map(spec, input_shape, is_leaf=is_shape)
         out = self.compute_output_spec(inputs)
         return jax.tree_util.tree_map(lambda t: t.shape, out, is_leaf=lambda x: isinstance(x, KerasTensor))
@@ -694,9 +751,7 @@ class Layer(Operation):
     # -- config ------------------------------------------------------------------------------------
     def get_config(self):
         """Constructor arguments as a JSON-friendly dict (`from_config(get_config())` rebuilds the layer)."""
-        cfg = {"name": self.name, "trainable": self.trainable,
-               "dtype": {"module": "keras", "class_name": "DTypePolicy",
-                         "config": {"name": self._dtype_policy_name}, "registered_name": None}}
+        cfg = {"name": self.name, "trainable": self.trainable, "dtype": dtype_policies.serialize(self._dtype_policy)}
         if self._batch_input_shape is not None:
             cfg["batch_input_shape"] = self._batch_input_shape
         return cfg

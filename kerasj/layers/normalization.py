@@ -109,11 +109,11 @@ class _AffineNormalization(Layer):
         if self.scale if scale is None else scale:
             self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
                                          regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
-                                         name="gamma")
+                                         name="gamma", autocast=False)  # full precision under mixed policies
         if self.center if center is None else center:
             self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
                                         regularizer=self.beta_regularizer, constraint=self.beta_constraint,
-                                        name="beta")
+                                        name="beta", autocast=False)
 
     @staticmethod
     def _broadcast(weight, shape):

@@ -167,6 +167,13 @@ class Model(Trainer, Layer):
             self._build_shapes = jax.tree_util.tree_map(lambda t: (None,) + tuple(t.shape)[1:], x)
         self.built = True
 
+    @property
+    def input_dtype(self):
+        """None for a graph model: its inputs reach the graph uncast and each layer casts what it receives to
+        its own compute dtype (so a float32 first layer of a mixed-precision model sees unrounded inputs, as in
+        Keras, which converts a functional model's inputs to its Inputs' dtypes)."""
+        return None if getattr(self, "_graph", None) is not None else super().input_dtype
+
     def build_from_spec(self, specs):
         """Build by calling the model abstractly on `specs` (KerasTensors or ShapeDtypeStructs)."""
         def to_struct(x):

@@ -49,15 +49,72 @@ def is_array_data(x):
     return bool(leaves) and all(_is_array_like(l) for l in leaves)
 
 
-def to_device(x, what, strings=False):
+# The current kerasj.distribution's placement of data and state (kerasj.distribution.placement sets the hook;
+# the trainer sits below the distribution and never imports it). None: no distribution, nothing changes.
+_distribution_hook = None
+
+
+def set_distribution_hook(hook):
+    """Install `hook`, a function returning the current distribution's placement (or None)."""
+    global _distribution_hook
+    _distribution_hook = hook
+
+
+def batch_placement():
+    """The current distribution's `BatchPlacement` (see kerasj.distribution.placement), or None."""
+    return None if _distribution_hook is None else _distribution_hook()
+
+
+def constrain_batch(batch):
+    """Inside a compiled step: the gathered batch split along the distribution's batch axis (unchanged
+    without a distribution; checked while tracing, so it costs nothing per step)."""
+    placement = batch_placement()
+    return batch if placement is None else placement.constrain_batch(batch)
+
+
+def process_count():
+    """How many processes share the current distribution's mesh (1 without a distribution)."""
+    placement = batch_placement()
+    return 1 if placement is None else placement.processes
+
+
+def _put(arr, split):
+    placement = batch_placement()
+    if placement is None:
+        return jnp.asarray(arr)
+    if placement.processes > 1:
+        arr = placement.gather_processes(arr)  # every process's rows, process after process (see spread_rows)
+    return placement.put_batches(arr) if split else placement.put_dataset(arr)
+
+
+def spread_rows(indices, local_rows, processes):
+    """Local row indices `[K, B]` as indices `[K, processes * B]` into data gathered from every process
+    (process p's rows start at `p * local_rows`): global batch k is each process's batch k, in process order,
+    as Keras's multi-process data parallelism builds it from each process's own batch."""
+    offsets = np.arange(processes, dtype=indices.dtype) * local_rows
+    return np.concatenate([indices + o for o in offsets], axis=1)
+
+
+def local_outputs(outputs, axis):
+    """In a multi-process run: this process's rows (along `axis`, the batch axis) of outputs computed on
+    global batches, as numpy arrays; unchanged otherwise."""
+    placement = batch_placement()
+    if placement is None or placement.processes == 1:
+        return outputs
+    return placement.local_rows(outputs, axis)
+
+
+def to_device(x, what, strings=False, split=False):
     """`x` as a device array of a numeric dtype (floats in floatx), with a batch dimension. With `strings`
-    (the model has host-side text layers), a string array becomes `EncodedStrings` with its codes on the device."""
+    (the model has host-side text layers), a string array becomes `EncodedStrings` with its codes on the device.
+    Under a distribution the array goes onto its mesh: replicated, or split along the batch axis with `split`
+    (a chunk of stacked host batches)."""
     arr = x if isinstance(x, jax.Array) else np.asarray(x)
     kind = arr.dtype.kind
     if strings and string_arrays.is_string_array(arr):
         if arr.ndim == 0:
             raise ValueError(f"{what} must have a batch dimension; received a scalar.")
-        return string_arrays.EncodedStrings(jnp.asarray(string_arrays.encode(arr).codes))
+        return string_arrays.EncodedStrings(_put(string_arrays.encode(arr).codes, split))
     if kind not in "biuf":
         raise TypeError(f"{what} must be a numeric array; received an array of dtype {arr.dtype}. "
                         "Convert strings or objects to numbers first.")
@@ -65,7 +122,7 @@ def to_device(x, what, strings=False):
         arr = arr.astype(config.floatx())
     if arr.ndim == 0:
         raise ValueError(f"{what} must have a batch dimension; received a scalar.")
-    return jnp.asarray(arr)
+    return _put(arr, split)
 
 
 def warn_unknown_input_keys(x, graph):
@@ -195,17 +252,19 @@ def class_weight_to_sample_weight(y, class_weight, sample_weight=None):
     return weights
 
 
-def epoch_index_plan(num_samples, batch_size, shuffle, chunk_size):
+def epoch_index_plan(num_samples, batch_size, shuffle, chunk_size, rng=None):
     """Indices for one epoch: a list of (indices[K, B], n_valid) chunks of full batches, padded to K steps,
-    and the indices of the final partial batch (or None)."""
+    and the indices of the final partial batch (or None). Permutations come from `rng` (a numpy Generator;
+    by default NumPy's global RNG)."""
+    rng = np.random if rng is None else rng
     if shuffle == "batch":
         order = np.arange(num_samples)
         n_full = num_samples // batch_size
         blocks = order[: n_full * batch_size].reshape(n_full, batch_size)
-        blocks = blocks[np.random.permutation(n_full)] if n_full else blocks
+        blocks = blocks[rng.permutation(n_full)] if n_full else blocks
         order = np.concatenate([blocks.reshape(-1), order[n_full * batch_size:]])
     elif shuffle:
-        order = np.random.permutation(num_samples)
+        order = rng.permutation(num_samples)
     else:
         order = np.arange(num_samples)
     order = order.astype(np.int32)

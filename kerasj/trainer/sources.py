@@ -36,13 +36,22 @@ class ArraySource:
     """Validated in-memory `(x, y, sample_weight)` on the device, cut into batches of `batch_size`; `steps`
     (optional) limits the batches per epoch."""
 
-    def __init__(self, x, y=None, sample_weight=None, batch_size=32, steps=None, strings=False):
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, steps=None, strings=False, split=False):
         if x is None:
             raise ValueError("No input data: `x` is None.")
-        self.x = jax.tree_util.tree_map(lambda a: data_utils.to_device(a, "x", strings), x)
-        self.y = None if y is None else jax.tree_util.tree_map(lambda a: data_utils.to_device(a, "y"), y)
+        # Several processes (Keras's multi-process semantics): each passes its own rows, the same number in
+        # every process; the data gathered from all of them is batched in a global row space (see `_plan`).
+        self.processes = data_utils.process_count()
+        self._rng = None
+        if self.processes > 1:
+            local_rows = int(np.shape(jax.tree_util.tree_leaves(x)[0])[0])
+            self._rng = np.random.default_rng(data_utils.batch_placement().agree_on_rows(local_rows))
+        # `split`: the arrays are stacked host batches, put split along a distribution's batch axis.
+        self.x = jax.tree_util.tree_map(lambda a: data_utils.to_device(a, "x", strings, split), x)
+        self.y = None if y is None else jax.tree_util.tree_map(
+            lambda a: data_utils.to_device(a, "y", split=split), y)
         self.sample_weight = (None if sample_weight is None else jax.tree_util.tree_map(
-            lambda a: data_utils.to_device(a, "sample_weight"), sample_weight))
+            lambda a: data_utils.to_device(a, "sample_weight", split=split), sample_weight))
         sizes = {}
         for name, tree in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)):
             for leaf in jax.tree_util.tree_leaves(tree):
@@ -52,8 +61,9 @@ class ArraySource:
             detail = ", ".join(f"{k} sizes: {sorted(v)}" for k, v in sizes.items())
             raise ValueError(f"Data cardinality is ambiguous: x, y and sample_weight must all have the same "
                              f"number of samples (first dimension). Received {detail}.")
+        # With several processes these count global rows: `batch_size` rows from each process per batch.
         self.num_samples = all_sizes.pop()
-        self.batch_size = int(batch_size)
+        self.batch_size = int(batch_size) * self.processes
         self.steps = steps
         self.can_fuse_epochs = steps is None
 
@@ -89,9 +99,21 @@ class ArraySource:
         """The data as one batch if it fits in one (the small-`predict` fast path), else None."""
         return self.batch() if self.num_samples <= self.batch_size else None
 
+    def _plan(self, shuffle, chunk):
+        """One epoch's index plan (see `data_utils.epoch_index_plan`). With several processes, every process
+        draws the same permutation of its local rows (a generator seeded alike everywhere), and global batch k
+        is every process's local batch k (`data_utils.spread_rows`): training equals a single-process run on
+        those global batches."""
+        if self.processes == 1:
+            return data_utils.epoch_index_plan(self.num_samples, self.batch_size, shuffle, chunk)
+        rows, batch = self.num_samples // self.processes, self.batch_size // self.processes
+        chunks, rest = data_utils.epoch_index_plan(rows, batch, shuffle, chunk, rng=self._rng)
+        spread = lambda block: data_utils.spread_rows(block, rows, self.processes)
+        return [(spread(block), n) for block, n in chunks], (None if rest is None else spread(rest))
+
     def dispatches(self, shuffle, chunk):
         """One epoch as compiled calls: yields `(data, indices[K, B], n_valid)`."""
-        chunks, rest = data_utils.epoch_index_plan(self.num_samples, self.batch_size, shuffle, chunk)
+        chunks, rest = self._plan(shuffle, chunk)
         plan = chunks + ([(rest, 1)] if rest is not None else [])
         data, taken = self.batch(), 0
         for indices, n_valid in plan:
@@ -113,7 +135,7 @@ class ArraySource:
         for start in range(first, last, per_call):
             count = min(per_call, last - start)
             bucket = 1 << (count - 1).bit_length()
-            plans = [data_utils.epoch_index_plan(n, b, shuffle, max(1, n_full)) for _ in range(count)]
+            plans = [self._plan(shuffle, max(1, n_full)) for _ in range(count)]
             full = np.stack([p[0][0][0] if p[0] else np.zeros((0, b), np.int32) for p in plans])
             rest = np.stack([p[1][0] for p in plans]) if plans[0][1] is not None else None
             full = np.concatenate([full, np.zeros((bucket - count,) + full.shape[1:], full.dtype)])
@@ -229,7 +251,10 @@ class IterableSource:
 
 def _stacked(batches):
     data, indices = data_utils.stack_batches(batches)
-    return ArraySource(*data, batch_size=indices.shape[1]).batch(), indices, len(batches)
+    source = ArraySource(*data, batch_size=indices.shape[1], split=True)
+    if source.processes > 1:  # global batch k: every process's batch k (see ArraySource._plan)
+        indices = data_utils.spread_rows(indices, source.num_samples // source.processes, source.processes)
+    return source.batch(), indices, len(batches)
 
 
 def _capped_steps(steps):
@@ -247,6 +272,9 @@ def make_source(where, x, y=None, sample_weight=None, batch_size=None, steps=Non
     ArraySource (default batch size 32), generators, PyDatasets and other iterables an IterableSource.
     `strings`: the model takes text (string arrays in x travel as `EncodedStrings`)."""
     x, y = data_utils.standardize_input(x), data_utils.standardize_input(y)
+    placement = data_utils.batch_placement()
+    if placement is not None and placement.processes > 1:
+        x = placement.shard_input(where, x)  # several processes: Keras's auto_shard_dataset rule
     if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
         raise ValueError(f"{where}: batch_size must be a positive int; received {batch_size!r}")
     if steps is not None and (not isinstance(steps, (int, np.integer)) or steps < 1):

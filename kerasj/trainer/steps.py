@@ -13,11 +13,28 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kerasj.trainer import data as data_utils
 from kerasj.variables import pure
 
 
 def _gather(data, rows):
-    return jax.tree_util.tree_map(lambda a: a[rows], data)
+    # Under a distribution each gathered batch is split along its batch axis (decided while tracing).
+    return data_utils.constrain_batch(jax.tree_util.tree_map(lambda a: a[rows], data))
+
+
+def _placed_state(state_vars):
+    """The state's arrays for a compiled call; under a distribution, state created before it was set is
+    first replicated onto its mesh (one compiled call cannot mix devices)."""
+    placement = data_utils.batch_placement()
+    if placement is not None:
+        placement.place_state(state_vars)
+    return tuple(v._value for v in state_vars)
+
+
+def _keep_layouts(state_vars, state):
+    """Inside a compiled program: under a distribution, the new state keeps each Variable's sharding."""
+    placement = data_utils.batch_placement()
+    return state if placement is None else placement.constrain_state(state_vars, state)
 
 
 def _run_stateful(state_vars, state, fn, batch):
@@ -140,7 +157,7 @@ class StepProgram:
         state, logs = jax.lax.scan(maybe_epoch, state, (epochs, (full_indices, rest_indices)))
         if self.cleanup is not None:
             self.cleanup()
-        return state, logs
+        return _keep_layouts(self.state_vars, state), logs
 
     def run_single(self, data):
         """One step on `data` as a whole batch, without gathering (the small-`predict` fast path)."""
@@ -148,7 +165,7 @@ class StepProgram:
         if fn is None:
             def single(state, data):
                 self.trace_count += 1
-                new_state, out = _run_stateful(self.state_vars, state, self.step_fn, data)
+                new_state, out = _run_stateful(self.state_vars, state, self.step_fn, data_utils.constrain_batch(data))
                 if self.cleanup is not None:
                     self.cleanup()
                 # Return only the state the step changed (usually none, in inference): passing every weight
@@ -159,20 +176,20 @@ class StepProgram:
                 elif changed != self._single_changed:
                     self._single_all = True  # signatures disagree: this and later traces return everything
                 keep = range(len(state)) if self._single_all else self._single_changed
-                return tuple(new_state[i] for i in keep), out
+                return _keep_layouts([self.state_vars[i] for i in keep], tuple(new_state[i] for i in keep)), out
             self._single_changed, self._single_all = None, False
             fn = self._single = jax.jit(single) if self.jit else single
-        new_values, out = fn(tuple(v._value for v in self.state_vars), data)
+        new_values, out = fn(_placed_state(self.state_vars), data)
         keep = range(len(self.state_vars)) if len(new_values) == len(self.state_vars) else self._single_changed
         for i, value in zip(keep, new_values):
             self.state_vars[i]._set_value_unchecked(value)
-        return out
+        return data_utils.local_outputs(out, axis=0) if self.stack_outputs else out
 
     def run_epochs(self, data, full_indices, rest_indices, count=None):
         """Run the first `count` (default all) of the epochs planned in `full_indices` / `rest_indices` in one
         compiled call (see `_epochs_program`); returns their logs."""
         count = full_indices.shape[0] if count is None else count
-        state = tuple(v._value for v in self.state_vars)
+        state = _placed_state(self.state_vars)
         with _DeferInterrupt():
             new_state, logs = self._epochs(state, data, full_indices, rest_indices, np.int32(count))
             self._write_back(new_state)
@@ -218,6 +235,7 @@ class StepProgram:
         ran = jnp.sum(runs, dtype=jnp.int32) if (padded or watch) else jnp.int32(indices.shape[0])
         if self.cleanup is not None:
             self.cleanup()  # drop tracers left on Python objects during tracing (e.g. add_loss values)
+        state = _keep_layouts(self.state_vars, state)
         if self.stack_outputs:
             return state, outs, ran
         return state, jax.tree_util.tree_map(lambda o: o[ran - 1], outs), ran
@@ -225,7 +243,7 @@ class StepProgram:
     def __call__(self, data, indices, n_valid, reset=False, stop_on_nonfinite_loss=False):
         """Run the chunk and write the new state back; returns its outputs. `steps_run` tells how many steps
         ran (fewer than `n_valid` only when `stop_on_nonfinite_loss` stopped at a non-finite loss)."""
-        state = tuple(v._value for v in self.state_vars)
+        state = _placed_state(self.state_vars)
         fn = self._variant(n_valid < indices.shape[0], bool(stop_on_nonfinite_loss))
         args = (state, data, indices, np.int32(n_valid), np.bool_(reset))
         with _DeferInterrupt():
@@ -237,4 +255,5 @@ class StepProgram:
             self._write_back(new_state)
         # Reading the count waits for the device, so only a guarded call does it.
         self.steps_run = int(ran) if stop_on_nonfinite_loss else n_valid
-        return outs
+        # predict, with several processes: each returns the outputs of its own rows, as it passed them.
+        return data_utils.local_outputs(outs, axis=1) if self.stack_outputs else outs

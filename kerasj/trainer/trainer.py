@@ -91,10 +91,15 @@ class Trainer:
             run_eagerly: run steps op by op without jit, for debugging.
             steps_per_execution: steps per compiled call when callbacks need per-batch hooks.
             jit_compile: "auto" or True compile the steps with jax.jit; False is the same as run_eagerly=True.
-            auto_scale_loss: as in Keras, wraps the optimizer for loss scaling only under a "mixed_float16"
-                dtype policy; kerasj has no float16 policy yet, so it has no effect, but it must be a bool.
+            auto_scale_loss: when the model's dtype policy is "mixed_float16", wrap the optimizer in a
+                `LossScaleOptimizer` (dynamic loss scaling, so small float16 gradients do not underflow), as Keras.
         """
         self.optimizer = optimizers.get(optimizer)
+        # [h-mixed] under a "mixed_float16" policy with auto_scale_loss, wrap self.optimizer in LossScaleOptimizer
+        if (auto_scale_loss is True and self.dtype_policy.name == "mixed_float16"
+                and isinstance(self.optimizer, optimizers.Optimizer)
+                and not isinstance(self.optimizer, optimizers.LossScaleOptimizer)):
+            self.optimizer = optimizers.LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
         compile_config.check_compile_arguments(loss, metrics, weighted_metrics, steps_per_execution, jit_compile,
                                                auto_scale_loss)
         self._compile_args = dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
