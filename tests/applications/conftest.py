@@ -36,6 +36,29 @@ def _keras_draws_initial_weights_with_numpy(monkeypatch):
         monkeypatch.setattr(keras_random, name, fn)
 
 
+@pytest.fixture(autouse=True)
+def _kerasj_draws_initial_weights_with_numpy(monkeypatch):
+    """The same for kerasj: its initializers compile a sampling program per power-of-two size (ResNet50: ~7 s
+    of its build on 2 cores). The weights are overwritten with Keras's before any comparison, and the
+    parameter-count tests need only the shapes, so NumPy draws of the same distributions serve."""
+    import kerasj.random
+
+    rng = np.random.default_rng(4321)
+
+    def sample(kind, shape, a, b, dtype, seed):
+        import jax.numpy as jnp
+        if kind == "uniform":
+            values = rng.uniform(a, b, tuple(shape))
+        else:
+            values = rng.normal(0.0, 1.0, tuple(shape))
+            if kind == "truncated_normal":
+                values = np.clip(values, -2.0, 2.0)
+            values = a + b * values
+        return jnp.asarray(values.astype(dtype))
+
+    monkeypatch.setattr(kerasj.random, "sample_for_initializer", sample)
+
+
 def _perturbed(model, rng):
     """Keras's initial weights, with the BatchNormalization statistics and affine terms moved away from 0 / 1
     so that inference exercises them."""
