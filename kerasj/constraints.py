@@ -5,7 +5,7 @@
 import jax.numpy as jnp
 
 from kerasj import config
-from kerasj.regularizers import _deserialize  # the same name/config lookup as regularizers.deserialize
+from kerasj.regularizers import _deserialize, _serialize  # the same records and lookup as regularizers
 from kerasj.utils.keras_names import register_namespace
 
 
@@ -86,8 +86,7 @@ _BY_NAME = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_
 def serialize(constraint):
     if constraint is None:
         return None
-    return {"module": "keras.constraints", "class_name": type(constraint).__name__,
-            "config": constraint.get_config(), "registered_name": None}
+    return _serialize("constraints", _BY_NAME, constraint)
 
 
 def deserialize(config, custom_objects=None):

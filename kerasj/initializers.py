@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerasj import random
+from kerasj.saving.object_registration import get_registered_name, get_registered_object
 from kerasj.variables import standardize_dtype
 from kerasj.utils.keras_names import register_namespace
 
@@ -467,8 +468,11 @@ _BY_NAME.update({
 })
 
 
-def _lookup(name, custom_objects=None):
-    cls = (custom_objects or {}).get(name) or _BY_NAME.get(name)
+def _lookup(name, custom_objects=None, registered_name=None):
+    # A user's class first (custom_objects, open custom_object_scopes, register_keras_serializable), then ours.
+    cls = next((obj for key in (registered_name, name) if isinstance(key, str)
+                for obj in [get_registered_object(key, custom_objects)] if obj is not None), None)
+    cls = cls or _BY_NAME.get(name)
     if cls is None:
         raise ValueError(f"Unknown initializer: {name!r}. Valid names: {sorted(_BY_NAME)}")
     return cls
@@ -489,7 +493,7 @@ def serialize(initializer):
         cls = type(initializer)
         builtin = _BY_NAME.get(cls.__name__) is cls
         return {"module": "keras.initializers" if builtin else cls.__module__, "class_name": cls.__name__,
-                "config": initializer.get_config(), "registered_name": None if builtin else cls.__name__}
+                "config": initializer.get_config(), "registered_name": None if builtin else get_registered_name(cls)}
     if callable(initializer) and hasattr(initializer, "__name__"):
         return {"module": getattr(initializer, "__module__", None), "class_name": "function",
                 "config": initializer.__name__, "registered_name": "function"}
@@ -510,12 +514,13 @@ def deserialize(config, custom_objects=None):
         raise ValueError(f"initializers.deserialize: expected a name or a dict with 'class_name' and "
                          f"'config'; received {config!r}")
     if config["class_name"] == "function":
-        fn = (custom_objects or {}).get(config.get("config"))
+        name = config.get("config")
+        fn = get_registered_object(name, custom_objects) if isinstance(name, str) else None
         if fn is None:
             raise ValueError(f"initializers.deserialize: function {config.get('config')!r} is not a built-in; "
                              "pass it in custom_objects.")
         return fn
-    cls = _lookup(config["class_name"], custom_objects)
+    cls = _lookup(config["class_name"], custom_objects, config.get("registered_name"))
     return cls.from_config(dict(config.get("config") or {}))
 
 

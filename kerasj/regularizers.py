@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerasj import config
+from kerasj.saving.object_registration import get_registered_name, get_registered_object
 from kerasj.utils.keras_names import register_namespace
 
 
@@ -114,8 +115,16 @@ _BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2, "orthogonal_regular
 def serialize(regularizer):
     if regularizer is None:
         return None
-    return {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config(), "registered_name": None}
+    return _serialize("regularizers", _BY_NAME, regularizer)
+
+
+def _serialize(kind, by_name, obj):
+    """Shared by regularizers and constraints: Keras's record; a user's class keeps its module and the name it
+    was registered under, so loading finds it again."""
+    cls = type(obj)
+    builtin = by_name.get(cls.__name__) is cls
+    return {"module": f"keras.{kind}" if builtin else cls.__module__, "class_name": cls.__name__,
+            "config": obj.get_config(), "registered_name": None if builtin else get_registered_name(cls)}
 
 
 def deserialize(config, custom_objects=None):
@@ -137,7 +146,10 @@ def _deserialize(kind, by_name, config, custom_objects):
     if name is None:
         raise ValueError(f"{kind}s.deserialize: expected a name or a dict with 'class_name' and 'config'; "
                          f"received {config!r}")
-    cls = (custom_objects or {}).get(name) or by_name.get(name)
+    registered = config.get("registered_name") if isinstance(config, dict) else None
+    cls = next((obj for key in (registered, name) if isinstance(key, str)
+                for obj in [get_registered_object(key, custom_objects)] if obj is not None), None)
+    cls = cls or by_name.get(name)
     if cls is None:
         raise ValueError(f"Unknown {kind}: {name!r}. Valid names: {sorted(by_name)}; pass a custom class in "
                          "custom_objects.")
