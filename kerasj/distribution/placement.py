@@ -175,11 +175,14 @@ def _initialize_split(initializer, shape, dtype, sharding):
 
 
 def _constant_folding_off():
+    # No public switch for this flag's context-local value. A JAX without it (a private module may change in any
+    # release): the values are computed whole, then placed, which is correct, only not memory-bounded.
     try:
-        from jax._src import config as jax_config  # no public switch for this flag's context-local value
-    except ImportError:  # pragma: no cover - a JAX without it: the values are computed whole, then placed
+        from jax._src import config as jax_config
+    except ImportError:  # pragma: no cover
         return contextlib.nullcontext()
-    return jax_config.eager_constant_folding(False)
+    switch = getattr(jax_config, "eager_constant_folding", None)
+    return contextlib.nullcontext() if switch is None else switch(False)
 
 
 class BatchPlacement:
