@@ -18,6 +18,7 @@ from kerasj import random
 from kerasj.layers.layer import Layer
 from kerasj.ops import image as image_ops
 from kerasj.utils.argument_validation import check_choice, standardize_data_format
+from kerasj.utils.bounding_boxes.geometry import warp_bounding_boxes
 
 WARP_INTERPOLATIONS = ("nearest", "bilinear")
 WARP_FILL_MODES = ("reflect", "wrap", "constant", "nearest")
@@ -364,6 +365,20 @@ class AffineImageLayer(WarpImageLayer):
 
     def _matrices(self, transformation, height, width):
         raise NotImplementedError(f"{type(self).__name__} must implement `_matrices`.")
+
+    def _image_size(self, transformation):
+        """(height, width) of the images a transformation was drawn for (Keras's "input_shape" key)."""
+        h_axis, w_axis = image_axes(self.data_format)
+        return transformation["input_shape"][h_axis], transformation["input_shape"][w_axis]
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        """Boxes move with the images' warp: corners mapped, the enclosing box clipped to the image (boxes left
+        empty get label -1), as in Keras."""
+        if not training or transformation is None:
+            return bounding_boxes
+        height, width = self._image_size(transformation)
+        return warp_bounding_boxes(bounding_boxes, self._matrices(transformation, height, width), height, width,
+                                   self.bounding_box_format)
 
     def _draw(self, shape, low, high, seed=None):
         """Uniform draws in `[low, high)` from `seed` when one is given (an int, key or SeedGenerator, as

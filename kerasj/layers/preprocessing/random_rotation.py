@@ -2,7 +2,6 @@
 import jax.numpy as jnp
 
 from kerasj.layers.preprocessing.image_transform import AffineImageLayer, centered_affine, factor_range
-from kerasj.utils.bounding_boxes.geometry import warp_bounding_boxes
 
 
 class RandomRotation(AffineImageLayer):
@@ -47,13 +46,10 @@ class RandomRotation(AffineImageLayer):
         # Keras drops the batch axis of a single image's matrix; kerasj warps it as a batch of one.
         return jnp.reshape(jnp.asarray(transformation["rotation_matrix"]), (-1, 8))
 
-    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
-        if not training or transformation is None:
-            return bounding_boxes
-        height, width = transformation["image_height"], transformation["image_width"]
-        # Keras 3.15 reads the boxes as xyxy whatever `bounding_box_format` says; here they are converted.
-        return warp_bounding_boxes(bounding_boxes, self._matrices(transformation, height, width), height, width,
-                                   self.bounding_box_format)
+    def _image_size(self, transformation):
+        # Keras's rotation transformation names the size itself. (Keras 3.15 reads the boxes as xyxy whatever
+        # `bounding_box_format` says; AffineImageLayer converts them.)
+        return transformation["image_height"], transformation["image_width"]
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}

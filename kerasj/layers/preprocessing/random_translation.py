@@ -1,9 +1,7 @@
 """The RandomTranslation augmentation layer."""
 import jax.numpy as jnp
 
-from kerasj.layers.preprocessing.image_transform import (AffineImageLayer, centered_affine, factor_range,
-                                                        image_axes)
-from kerasj.utils.bounding_boxes.geometry import warp_bounding_boxes
+from kerasj.layers.preprocessing.image_transform import AffineImageLayer, centered_affine, factor_range
 
 
 class RandomTranslation(AffineImageLayer):
@@ -51,14 +49,6 @@ class RandomTranslation(AffineImageLayer):
     def _matrices(self, transformation, height, width):
         shifts = jnp.asarray(transformation["translations"], "float32")
         return centered_affine(height, width, shift_x=shifts[:, 0], shift_y=shifts[:, 1])
-
-    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
-        if not training or transformation is None:
-            return bounding_boxes
-        h_axis, w_axis = image_axes(self.data_format)
-        height, width = transformation["input_shape"][h_axis], transformation["input_shape"][w_axis]
-        return warp_bounding_boxes(bounding_boxes, self._matrices(transformation, height, width), height, width,
-                                   self.bounding_box_format)
 
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}

@@ -1,9 +1,7 @@
 """The RandomZoom augmentation layer."""
 import jax.numpy as jnp
 
-from kerasj.layers.preprocessing.image_transform import (AffineImageLayer, centered_affine, factor_range,
-                                                        image_axes)
-from kerasj.utils.bounding_boxes.geometry import warp_bounding_boxes
+from kerasj.layers.preprocessing.image_transform import AffineImageLayer, centered_affine, factor_range
 
 
 class RandomZoom(AffineImageLayer):
@@ -56,14 +54,6 @@ class RandomZoom(AffineImageLayer):
         zoom_x = jnp.asarray(transformation["width_zoom"], "float32")[:, 0]
         zoom_y = jnp.asarray(transformation["height_zoom"], "float32")[:, 0]
         return centered_affine(height, width, zoom_x=zoom_x, zoom_y=zoom_y)
-
-    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
-        if not training or transformation is None:
-            return bounding_boxes
-        h_axis, w_axis = image_axes(self.data_format)
-        height, width = transformation["input_shape"][h_axis], transformation["input_shape"][w_axis]
-        return warp_bounding_boxes(bounding_boxes, self._matrices(transformation, height, width), height, width,
-                                   self.bounding_box_format)
 
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
