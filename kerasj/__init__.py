@@ -37,14 +37,8 @@ def version():
 
 
 _LAZY_MODULES = ("applications", "callbacks", "datasets", "distillation", "layers", "legacy", "models",
-                 "preprocessing", "saving", "tree", "visualization", "wrappers",
-                 # [h-dist] "distribution",
-                 "distribution",
-                 # [h-mixed] "mixed_precision", "dtype_policies",
-                 "mixed_precision", "dtype_policies",
-                 # [h-quant] "quantizers",
-                 "quantizers",
-                 )
+                 "preprocessing", "saving", "tree", "visualization", "wrappers", "distribution", "mixed_precision",
+                 "dtype_policies", "quantizers")
 _LAZY_NAMES = {"Function": "kerasj.ops.function", "Quantizer": "kerasj.quantizers", "Input": "kerasj.layers",
                "InputSpec": "kerasj.layers", "Layer": "kerasj.layers", "Functional": "kerasj.models",
                "Model": "kerasj.models", "Sequential": "kerasj.models"}

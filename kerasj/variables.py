@@ -261,6 +261,8 @@ class Variable:
         Array(3., dtype=float32)
     """
 
+    _layout = None  # a distribution's TensorLayout for this variable (set by its layout hook), kept by `assign`
+
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, autocast=True,
                  aggregation="none", synchronization="auto", name=None, constraint=None, **kwargs):
         if kwargs:
@@ -304,7 +306,7 @@ class Variable:
         if shape is not None and tuple(value.shape) != tuple(shape):
             raise ValueError(f"Variable '{name}': initial value has shape {tuple(value.shape)}, "
                              f"expected shape {tuple(shape)}.")
-        # [h-dist] variable layout: place `value` per the current distribution here
+        # Under a distribution, the value goes where the variable's layout puts it.
         if _layout_hook is not None:
             value = _layout_hook.place(self, value)
         self._value = value
@@ -313,7 +315,7 @@ class Variable:
     # -- reading -------------------------------------------------------------------------------
     @property
     def value(self):
-        # [h-mixed] autocast: inside a layer call with another compute dtype, float variables read cast
+        # Inside a layer call with another compute dtype (mixed precision), float variables read cast.
         if _autocast_open[0] and _autocast.dtype is not None and self.autocast:  # one list read when none is open
             return _autocast_read(self, _autocast.dtype)
         scope = current_scope()
@@ -354,10 +356,19 @@ class Variable:
     def _convert(self, value):
         if isinstance(value, Variable):
             value = value.value
+        layout = self._layout
+        if layout is not None and isinstance(value, np.ndarray) and value.shape == self.shape:
+            # From the host straight to each device's shards: the whole array never sits on one device.
+            value = jax.device_put(np.asarray(value, dtype=jnp.dtype(self._dtype)), _sharding_of(layout))
         value = jnp.asarray(value, dtype=self._dtype)
         if tuple(value.shape) != self.shape:
             raise ValueError(f"Cannot assign a value of shape {tuple(value.shape)} to variable "
                              f"'{self.path}' of shape {self.shape}.")
+        if layout is not None and not _is_tracer(value):
+            # Loading or `set_weights` under a distribution keeps each weight where its layout says.
+            sharding = _sharding_of(layout)
+            if not value.sharding.is_equivalent_to(sharding, value.ndim):
+                value = jax.device_put(value, sharding)
         return value
 
     def assign(self, value):
@@ -445,13 +456,16 @@ for _name, _fn in [("neg", _op.neg), ("pos", _op.pos), ("abs", _op.abs), ("inver
 jax.tree_util.register_pytree_node(Variable, lambda v: ((v.value,), None), lambda _, children: children[0])
 
 
-# [h-dist] module-level additions (the layout hook the distribution sets)
+# -- layouts (kerasj.distribution) ------------------------------------------------------------------------
 # kerasj.distribution sits above this floor, so it reaches new Variables through a hook it installs when
 # imported: an object with `initialize(variable, initializer, shape, dtype)` (the initial value, created
 # directly with the variable's layout; None when the variable has none) and `place(variable, value)` (the value
 # put per the variable's layout). It sets `variable._layout` (a `TensorLayout`, or None), which `assign` keeps.
 _layout_hook = None
-Variable._layout = None
+
+
+def _sharding_of(layout):
+    return getattr(layout, "backend_layout", layout)  # a TensorLayout, or a jax Sharding as it is
 
 
 def set_layout_hook(hook):
@@ -468,26 +482,6 @@ def _initial_value(variable, initializer, shape, dtype):
     return initializer(shape, dtype)
 
 
-_convert_unplaced = Variable._convert
-
-
-def _convert_placed(self, value):
-    """`Variable._convert`, plus: a concrete value assigned to a laid-out Variable is put with its sharding (so
-    loading or `set_weights` under a distribution keeps each weight where the layout says)."""
-    layout = self._layout
-    if layout is None:
-        return _convert_unplaced(self, value)
-    sharding = getattr(layout, "backend_layout", layout)
-    if isinstance(value, np.ndarray) and value.shape == self.shape:
-        # From the host straight to each device's shards: the whole array never sits on one device.
-        value = jax.device_put(np.asarray(value, dtype=jnp.dtype(self._dtype)), sharding)
-    value = _convert_unplaced(self, value)
-    if not _is_tracer(value) and not value.sharding.is_equivalent_to(sharding, value.ndim):
-        value = jax.device_put(value, sharding)
-    return value
-
-
-Variable._convert = _convert_placed
 
 
 def relayout_outputs(outputs):
@@ -499,7 +493,7 @@ def relayout_outputs(outputs):
     return _layout_hook.relayout(current_path() + "/output", outputs)
 
 
-# [h-mixed] module-level additions (the autocast scope)
+# -- autocasting (mixed precision) ------------------------------------------------------------------------
 class _AutocastState(threading.local):
     dtype = None  # the float dtype autocast variables read as; None: reads are not cast
     active = False  # inside an AutocastScope, even one that turned casting off

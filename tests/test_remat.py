@@ -4,9 +4,13 @@ plain model, and training under a scope (with state updates, randomness, added l
 checkpoint) ends with the same weights as without it. (Dropout is left out of the training test: its random
 numbers take long to compile on CPU, and its seed state crosses the checkpoint as BatchNormalization's moving
 statistics do.)"""
+import contextlib
+import io
 import os
+import re
 
 import jax
+import jax.ad_checkpoint
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -221,12 +225,6 @@ class _Expanding(kerasj.layers.Layer):
 def _saved_residual_shapes(scope):
     """The shapes of what the backward pass keeps from the forward pass (JAX's own accounting of saved
     residuals, `jax.ad_checkpoint.print_saved_residuals`), for three blocks built under `scope`."""
-    import contextlib
-    import io
-    import re
-
-    import jax.ad_checkpoint
-
     with scope:
         model = kerasj.Sequential([kerasj.Input((4,))] + [_Expanding() for _ in range(3)])
     x = np.ones((16, 4), "float32")

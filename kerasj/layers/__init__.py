@@ -46,18 +46,15 @@ from kerasj.layers.serialization import deserialize_layer as deserialize
 from kerasj.layers.serialization import serialize_layer as serialize
 from kerasj.layers.time_distributed import TimeDistributed
 from kerasj.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
-# [h-text] (helper h-text inserts its imports right below this line)
 from kerasj.layers.preprocessing.integer_lookup import IntegerLookup
 from kerasj.layers.preprocessing.string_lookup import StringLookup
 from kerasj.layers.preprocessing.text_vectorization import TextVectorization
-# [h-struct] (helper h-struct inserts its imports right below this line)
 from kerasj.layers.preprocessing.category_encoding import CategoryEncoding
 from kerasj.layers.preprocessing.discretization import Discretization
 from kerasj.layers.preprocessing.hashed_crossing import HashedCrossing
 from kerasj.layers.preprocessing.hashing import Hashing
 # Registers keras.utils.FeatureSpace (and its Feature / Cross records) for loading files; not a keras.layers name.
 from kerasj.layers.preprocessing import feature_space as _feature_space  # noqa: F401
-# [h-color] (helper h-color inserts its imports right below this line)
 from kerasj.layers.preprocessing.augmentation_policies import AugMix, RandAugment  # noqa: E402
 from kerasj.layers.preprocessing.histogram_equalization import (  # noqa: E402
     AutoContrast, ContrastLimitedAdaptiveHistogramEqualization, Equalization)
@@ -68,7 +65,6 @@ from kerasj.layers.preprocessing.random_gaussian_blur import RandomGaussianBlur 
 from kerasj.layers.preprocessing.random_grayscale import RandomColorDegeneration, RandomGrayscale  # noqa: E402
 from kerasj.layers.preprocessing.random_hue_saturation import RandomHue, RandomSaturation  # noqa: E402
 from kerasj.layers.preprocessing.random_sharpness import RandomSharpness  # noqa: E402
-# [h-geom] (helper h-geom inserts its imports right below this line)
 from kerasj.layers.preprocessing.cut_mix import CutMix
 from kerasj.layers.preprocessing.max_num_bounding_boxes import MaxNumBoundingBoxes
 from kerasj.layers.preprocessing.mix_up import MixUp
@@ -78,10 +74,8 @@ from kerasj.layers.preprocessing.random_elastic_transform import RandomElasticTr
 from kerasj.layers.preprocessing.random_erasing import RandomErasing
 from kerasj.layers.preprocessing.random_perspective import RandomPerspective
 from kerasj.layers.preprocessing.random_shear import RandomShear
-# [h-audio] (helper h-audio inserts its imports right below this line)
 from kerasj.layers.preprocessing.mel_spectrogram import MelSpectrogram
 from kerasj.layers.preprocessing.stft_spectrogram import STFTSpectrogram
-# [h-layers] (helper h-layers inserts its imports right below this line)
 from kerasj.layers.jax_layer import FlaxLayer, JaxLayer
 from kerasj.layers.adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,  # noqa: E402
                                             AdaptiveAveragePooling3D, AdaptiveMaxPooling1D, AdaptiveMaxPooling2D,

@@ -192,8 +192,6 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
 
     return restore(jax.vmap(warp_one)(x, transform).astype(x.dtype))
 
-# [h-color] (helper h-color inserts its re-exports right below this line)
 from kerasj.ops.image_color import gaussian_blur, hsv_to_rgb, rgb_to_hsv  # noqa: E402,F401
-# [h-geom] (helper h-geom inserts its re-exports right below this line)
 from kerasj.ops.image_geometry import (elastic_transform, extract_patches_3d, perspective_transform,  # noqa: E402,F401
                                      scale_and_translate, sobel_edges, ssim)

@@ -95,7 +95,6 @@ class Trainer:
                 `LossScaleOptimizer` (dynamic loss scaling, so small float16 gradients do not underflow), as Keras.
         """
         self.optimizer = optimizers.get(optimizer)
-        # [h-mixed] under a "mixed_float16" policy with auto_scale_loss, wrap self.optimizer in LossScaleOptimizer
         if (auto_scale_loss is True and self.dtype_policy.name == "mixed_float16"
                 and isinstance(self.optimizer, optimizers.Optimizer)
                 and not isinstance(self.optimizer, optimizers.LossScaleOptimizer)):
