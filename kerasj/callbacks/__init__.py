@@ -8,6 +8,7 @@ from kerasj.callbacks.history import History
 from kerasj.callbacks.lambda_callback import LambdaCallback
 from kerasj.callbacks.learning_rate_scheduler import LearningRateScheduler
 from kerasj.callbacks.model_checkpoint import ModelCheckpoint
+from kerasj.callbacks.orbax_checkpoint import OrbaxCheckpoint
 from kerasj.callbacks.progbar_logger import ProgbarLogger
 from kerasj.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from kerasj.callbacks.remote_monitor import RemoteMonitor
@@ -17,4 +18,4 @@ from kerasj.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
            "LearningRateScheduler", "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN"]
-__all__ += ["BackupAndRestore", "ModelCheckpoint", "RemoteMonitor", "SwapEMAWeights"]
+__all__ += ["BackupAndRestore", "ModelCheckpoint", "OrbaxCheckpoint", "RemoteMonitor", "SwapEMAWeights"]

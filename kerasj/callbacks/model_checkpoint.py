@@ -26,7 +26,7 @@ class BatchSaveSchedule:
 
     def reset(self):
         self._seen_since_save = 0
-        self._last_batch = 0
+        self._last_batch = -1  # so a first chunked call at batch index k counts k + 1 batches, as Keras
 
     def step(self, batch):
         # A batch index at or below the last one seen starts a new epoch.

@@ -3,6 +3,7 @@ import os
 import time
 import warnings
 
+import jax
 import numpy as np
 
 from kerasj.callbacks.callback import Callback
@@ -18,6 +19,29 @@ def _check_update_freq(update_freq):
         return int(update_freq)
     raise ValueError('TensorBoard: `update_freq` must be "batch", "epoch" or a positive integer (a number of '
                      f"batches); received update_freq={update_freq!r}.")
+
+
+def _check_profile_batch(profile_batch):
+    """(first, last) batch of the run to profile, counted from 1; (0, 0) turns profiling off."""
+    message = ("TensorBoard: `profile_batch` must be a non-negative integer (the one batch to profile, 0 for "
+               "none) or a pair of positive integers (start, stop): the range of batches to profile, counted from "
+               f"1 in each fit. Received: profile_batch={profile_batch!r}")
+    value = profile_batch
+    if isinstance(value, str):  # Keras also accepts "start,stop"
+        try:
+            value = [int(part) for part in value.split(",")]
+        except ValueError:
+            raise ValueError(message) from None
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        start, stop = value
+    else:
+        start = stop = value
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, stop)):
+        raise ValueError(message)
+    # Batches are counted from 1: a range starting at 0 would never start.
+    if start < 0 or stop < start or (start == 0 and stop != 0):
+        raise ValueError(message)
+    return int(start), int(stop)
 
 
 def _scalar(value):
@@ -45,9 +69,16 @@ class TensorBoard(Callback):
     `update_freq`, every N-th training batch of the run also writes `batch_<name>` (and
     `batch_steps_per_second`) at the run's batch count (counted from 1 in each `fit`).
 
+    With `profile_batch`, the JAX profiler (`jax.profiler.start_trace` / `stop_trace`) records those training
+    batches, as Keras does on JAX: the trace goes to `log_dir/train/plugins/profile/<timestamp>/`
+    (`<host>.xplane.pb` and `<host>.trace.json.gz`), the layout TensorBoard's profile plugin reads (install
+    `tensorboard-plugin-profile` or `xprof` to view it), and each profiled batch is marked by a
+    `Profiled batch <index>` annotation. While profiling is asked for, `fit` runs one step per compiled call,
+    so that only the requested batches are in the trace.
+
     The event files are written by kerasj itself: neither TensorFlow nor tensorboard need be installed.
-    Only scalars are written. Histograms, weight images, embeddings and profiling are not supported: asking
-    for them (`histogram_freq`, `write_images`, `embeddings_freq`, `profile_batch`) gives one warning and
+    Only scalars (and profiler traces) are written. Histograms, weight images and embeddings are not
+    supported: asking for them (`histogram_freq`, `write_images`, `embeddings_freq`) gives one warning and
     has no other effect; `write_graph` is accepted and ignored (there is no TensorFlow graph to show).
     Unlike Keras, epoch-level values are written whatever the number of batches per epoch (Keras skips them
     when an integer `update_freq` does not divide the run's batch count).
@@ -60,7 +91,9 @@ class TensorBoard(Callback):
         write_steps_per_second: also log the training speed, in steps per second.
         update_freq: "epoch" (write once per epoch), "batch" (also write every batch) or an integer N (also
             write every N batches). Per-batch writes make `fit` run one step per compiled call.
-        profile_batch: accepted for compatibility; not supported.
+        profile_batch: the training batches to profile, counted from 1 in each `fit`: an int N (batch N only;
+            0, the default, profiles nothing), or a pair `(start, stop)` (batches start to stop, inclusive),
+            also as the string "start,stop".
         embeddings_freq: accepted for compatibility; not supported.
         embeddings_metadata: accepted for compatibility; ignored.
 
@@ -85,22 +118,26 @@ class TensorBoard(Callback):
         self.write_steps_per_second = write_steps_per_second
         self.update_freq = _check_update_freq(update_freq)
         self.profile_batch = profile_batch
+        self._profile_start, self._profile_stop = _check_profile_batch(profile_batch)
         self.embeddings_freq = embeddings_freq
         self.embeddings_metadata = embeddings_metadata
         # Once per epoch, the hooks only need the last batch index, which fit also gives per compiled chunk.
-        self._chunked_batch_hooks = self.update_freq == "epoch"
+        # Profiling needs every batch: a chunk of steps would put unrequested batches in the trace.
+        self._chunked_batch_hooks = self.update_freq == "epoch" and not self._profile_stop
         unsupported = [f"{name}={value!r}" for name, value in (
             ("histogram_freq", histogram_freq), ("write_images", write_images),
-            ("embeddings_freq", embeddings_freq), ("profile_batch", profile_batch)) if value]
+            ("embeddings_freq", embeddings_freq)) if value]
         if unsupported:
-            warnings.warn(f"TensorBoard: kerasj writes scalar summaries only; ignoring {', '.join(unsupported)}.",
-                          stacklevel=2)
+            warnings.warn("TensorBoard: kerasj writes scalars and profiler traces only; ignoring "
+                          f"{', '.join(unsupported)}.", stacklevel=2)
         self._writers = {}
         self._training = False
         self._global_train_batch = 0
         self._epoch_steps = 0
         self._epoch_start = None
         self._batch_start = None
+        self._tracing = False
+        self._batch_annotation = None
 
     # -- writing ---------------------------------------------------------------------------------------
     def _write(self, run, scalars, step):
@@ -138,6 +175,8 @@ class TensorBoard(Callback):
 
     def on_train_end(self, logs=None):
         self._training = False
+        if self._tracing:  # fit ended (or stopped early) inside the profiled range
+            self._stop_trace()
         self._close_writers()
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -145,15 +184,27 @@ class TensorBoard(Callback):
         self._epoch_steps = 0
 
     def on_train_batch_begin(self, batch, logs=None):
+        # The run's batch count (from 1), as Keras keeps it; exact whenever fit calls the hooks per step, which
+        # it does whenever the count is used (batch-level writes, profiling).
+        self._global_train_batch += 1
         if self.write_steps_per_second and self.update_freq != "epoch":
             self._batch_start = time.time()
+        if self._global_train_batch == self._profile_start and self._profile_start:
+            self._start_trace()
+        if self._tracing:
+            self._batch_annotation = jax.profiler.TraceAnnotation(f"Profiled batch {batch}")
+            self._batch_annotation.__enter__()
 
     def on_train_batch_end(self, batch, logs=None):
         # `batch` is the last batch index of the call: right both per step and per compiled chunk.
         self._epoch_steps = batch + 1
+        if self._tracing:
+            # The batch's logs were fetched from the device before this hook: its computation is in the trace.
+            self._end_batch_annotation()
+            if self._global_train_batch >= self._profile_stop:
+                self._stop_trace()
         if self.update_freq == "epoch":
             return
-        self._global_train_batch += 1
         if self._global_train_batch % self.update_freq:
             return
         scalars = []
@@ -163,6 +214,30 @@ class TensorBoard(Callback):
                 scalars.append(("batch_steps_per_second", 1.0 / elapsed))
         scalars += [(f"batch_{name}", value) for name, value in (logs or {}).items()]
         self._write("train", scalars, self._global_train_batch)
+
+    # -- profiling -------------------------------------------------------------------------------------
+    def _start_trace(self):
+        # As in Keras, a profiler that cannot start (one is already running) is reported, not fatal.
+        try:
+            jax.profiler.start_trace(os.path.join(self.log_dir, "train"))
+        except RuntimeError as e:
+            warnings.warn(f"TensorBoard: could not start the profiler for profile_batch={self.profile_batch!r}: "
+                          f"{e}", stacklevel=3)
+            return
+        self._tracing = True
+
+    def _end_batch_annotation(self):
+        if self._batch_annotation is not None:
+            self._batch_annotation.__exit__(None, None, None)
+            self._batch_annotation = None
+
+    def _stop_trace(self):
+        self._end_batch_annotation()
+        self._tracing = False
+        try:
+            jax.profiler.stop_trace()
+        except RuntimeError as e:
+            warnings.warn(f"TensorBoard: could not save the profile: {e}", stacklevel=3)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}

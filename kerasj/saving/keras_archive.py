@@ -39,6 +39,7 @@ from kerasj.models.model import Model
 from kerasj.utils.file_io import atomic_write
 from kerasj.saving.object_registration import CustomObjectScope
 from kerasj.saving.safe_mode import resolve_safe_mode, safe_mode_scope
+from kerasj.saving.orbax_io import is_orbax_checkpoint, load_model_from_orbax
 from kerasj.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from kerasj.saving.weights_io import (H5_READ_ERRORS, MAX_COMPRESSION_RATIO, MIN_BOMB_BYTES, _check_built,
                                       _confirm_overwrite, _h5py, read_weights, reading, resolve, write_weights)
@@ -284,6 +285,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """
     safe = resolve_safe_mode(safe_mode)
     filepath = os.fspath(filepath)
+    if is_orbax_checkpoint(filepath):  # a directory written by OrbaxCheckpoint (kerasj's or Keras's)
+        return load_model_from_orbax(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
     if filepath.endswith(".weights.h5"):
         raise ValueError(f"load_model: {filepath} holds only weights; build the model and call "
                          "model.load_weights(...) instead.")

@@ -31,6 +31,7 @@ from kerasj.layers.layer import Layer
 from kerasj.optimizers.optimizer import Optimizer
 from kerasj.utils.file_io import atomic_write
 from kerasj.saving.saveable_tree import is_optimizer, join_path, own_variables, saveable_entries
+from kerasj.saving.orbax_io import is_orbax_checkpoint, load_weights_from_orbax
 
 WEIGHTS_SUFFIX = ".weights.h5"
 # What h5py raises on a damaged file (besides ValueError): a failed HDF5 call surfaces as any of these.
@@ -116,7 +117,8 @@ def overrides_hook(obj, method):
     "load_own_variables") of kerasj's Layer / Optimizer. Objects that do not are written and read directly, as
     datasets "0", "1", ..., which is what those defaults would do."""
     defaults = (getattr(Layer, method), getattr(Optimizer, method))
-    return getattr(type(obj), method, None) not in defaults
+    # A quantized layer overrides the hooks but saves plainly until it is quantized (`_saves_own_variables`).
+    return getattr(type(obj), method, None) not in defaults and getattr(obj, "_saves_own_variables", True)
 
 
 def write_weights(model, h5file):
@@ -340,6 +342,9 @@ def load_weights(model, filepath, skip_mismatch=False):
         >>> load_weights(model, "checkpoint.weights.h5")
     """
     filepath = os.fspath(filepath)
+    if is_orbax_checkpoint(filepath):  # a directory written by OrbaxCheckpoint (kerasj's or Keras's)
+        _check_built(model, "loading weights into")
+        return load_weights_from_orbax(model, filepath)
     if filepath.endswith(".keras"):
         from kerasj.saving.keras_archive import load_weights_from_archive  # it builds on this module
         _check_built(model, "loading weights into")

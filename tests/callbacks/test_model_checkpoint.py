@@ -82,6 +82,8 @@ def test_batch_schedule_counts_across_epochs_and_jumps():
     schedule = BatchSaveSchedule(save_freq=2)
     # Indices 0, 2, 3, 7 (chunks reported by their last step), then a new epoch 0, 1.
     assert [schedule.step(b) for b in (0, 2, 3, 7, 0, 1)] == [False, True, False, True, False, True]
+    # A first call reporting a chunk (steps_per_execution=2: index 1) counts both of its batches, as Keras.
+    assert BatchSaveSchedule(save_freq=2).step(1) is True
 
 
 def test_filepath_with_unknown_field(tmp_path):
