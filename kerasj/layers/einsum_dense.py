@@ -7,6 +7,8 @@ from kerasj import activations, constraints, initializers, regularizers
 from kerasj.layers.input_spec import InputSpec
 from kerasj.layers.layer import Layer
 from kerasj.layers.lora import LoRAMixin
+from kerasj.layers.quantized_layer import QuantizedLayerMixin, arrange_scale, int8_einsum
+from kerasj.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 
 
 def _letters(spec):
@@ -27,6 +29,17 @@ def _split_equation(equation, owner):
             return x[:-3], w, z[:-3], "right"
     raise ValueError(f"{owner}: invalid einsum equation {equation!r}. Equations must be of the form "
                      "'X,Y->Z', '...X,Y->...Z' or 'X...,Y->Z...' (X, Y, Z made of letters).")
+
+
+def explicit_specs(equation, rank):
+    """`(input_spec, weight_spec, output_spec)` of `equation` for inputs of `rank`, an ellipsis spelled out with
+    letters the equation does not use (what the quantized layer needs to name every axis)."""
+    x_spec, w_spec, z_spec, ellipsis = _split_equation(equation, "EinsumDense")
+    unused = sorted(set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") - set(x_spec + w_spec + z_spec))
+    elided = "".join(unused[:rank - len(x_spec)]) if ellipsis else ""
+    if ellipsis == "left":
+        return elided + x_spec, w_spec, elided + z_spec
+    return x_spec + elided, w_spec, z_spec + elided
 
 
 def analyze_einsum(equation, bias_axes, input_shape, partial_output_shape, owner="EinsumDense"):
@@ -96,13 +109,13 @@ def analyze_einsum(equation, bias_axes, input_shape, partial_output_shape, owner
     return kernel_shape, bias_shape, output_shape, input_axes, output_axes
 
 
-class EinsumDense(LoRAMixin, Layer):
+class EinsumDense(QuantizedLayerMixin, LoRAMixin, Layer):
     """A dense layer whose contraction is an einsum equation between the input and a kernel.
 
     Args follow `keras.layers.EinsumDense`: equation ("ab,bc->ac", "...ab,bc->...ac" or "ab...,bc->ac..."),
     output_shape (the output sizes after the batch axis and any elided axes; None where the input decides),
     activation, bias_axes (output letters that get a bias), kernel/bias initializers, regularizers and
-    constraints, lora_rank and lora_alpha.
+    constraints, lora_rank and lora_alpha, quantization_config (see `kerasj.layers.quantized_layer`).
 
         >>> layer = EinsumDense("abc,cde->abde", output_shape=(None, 4, 8), bias_axes="de")
         >>> layer(jnp.ones((2, 5, 16))).shape      # kernel (16, 4, 8), bias (4, 8)
@@ -114,10 +127,10 @@ class EinsumDense(LoRAMixin, Layer):
                  bias_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
                  lora_alpha=None, gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        if quantization_config is not None or gptq_unpacked_column_size is not None:
-            raise ValueError(f"EinsumDense '{self.name}': quantization is not supported by kerasj; received "
-                             f"quantization_config={quantization_config!r}, "
-                             f"gptq_unpacked_column_size={gptq_unpacked_column_size!r}")
+        if gptq_unpacked_column_size is not None:
+            raise NotImplementedError(f"EinsumDense '{self.name}': GPTQ quantization is not implemented in kerasj; "
+                                      f"received gptq_unpacked_column_size={gptq_unpacked_column_size!r}")
+        self.quantization_config = quantization_config
         _split_equation(equation, f"EinsumDense '{self.name}'")
         self.equation = equation
         if isinstance(output_shape, int):
@@ -160,9 +173,12 @@ class EinsumDense(LoRAMixin, Layer):
                              f"{self.equation!r} has unknown sizes for input shape {tuple(input_shape)}; give "
                              "them in output_shape or the input shape.")
         self.input_spec = InputSpec(ndim=len(input_shape))
-        self._kernel = self.add_weight(name="kernel", shape=tuple(kernel_shape),
-                                       initializer=self._kernel_initializer_for(input_axes, output_axes),
-                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        if self.quantization_mode:
+            self.quantized_build(tuple(kernel_shape), self.quantization_mode, self.quantization_config)
+        if self.quantization_mode != "int8":  # int8 creates its own kernel
+            self._kernel = self.add_weight(name="kernel", shape=tuple(kernel_shape),
+                                           initializer=self._kernel_initializer_for(input_axes, output_axes),
+                                           regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.bias = None
         if bias_shape is not None:
             self.bias = self.add_weight(name="bias", shape=tuple(bias_shape), initializer=self.bias_initializer,
@@ -177,6 +193,8 @@ class EinsumDense(LoRAMixin, Layer):
         return self._effective_weight()
 
     def call(self, inputs, training=None):
+        if self.quantization_mode:
+            return self.quantized_call(inputs, training=training)
         x = jnp.einsum(self.equation, inputs, self._weight_for_call().astype(inputs.dtype))
         if self.bias is not None:
             x = x + self.bias.value.astype(x.dtype)
@@ -196,7 +214,7 @@ class EinsumDense(LoRAMixin, Layer):
                   "activity_regularizer": regularizers.serialize(self.activity_regularizer),
                   "kernel_constraint": constraints.serialize(self.kernel_constraint),
                   "bias_constraint": constraints.serialize(self.bias_constraint),
-                  "quantization_config": None}
+                  "quantization_config": serialize_keras_object(self.quantization_config)}
         if self.lora_rank:
             config.update(lora_rank=self.lora_rank, lora_alpha=self.lora_alpha)
         return config
@@ -210,4 +228,37 @@ class EinsumDense(LoRAMixin, Layer):
             config[key] = regularizers.get(config.get(key))
         for key in ("kernel_constraint", "bias_constraint"):
             config[key] = constraints.get(config.get(key))
+        config["quantization_config"] = deserialize_keras_object(config.get("quantization_config"))
         return cls(**config)
+
+    # Quantization layout (see kerasj.layers.quantized_layer): one scale per kernel entry that reaches the
+    # output, stored broadcastable against the output (Keras's layout); inputs are scaled per contracted slice.
+    def _specs(self):
+        return explicit_specs(self.equation, self.input_spec.ndim)
+
+    def _contract(self, x, kernel):
+        return int8_einsum(self.equation, x, kernel)
+
+    def _int8_weight_axis(self):
+        _, w_spec, z_spec = self._specs()
+        return tuple(i for i, c in enumerate(w_spec) if c not in z_spec)
+
+    def _int8_inputs_axis(self):
+        x_spec, _, z_spec = self._specs()
+        return tuple(i for i, c in enumerate(x_spec) if c not in z_spec)
+
+    def _int8_scale_shape(self, kernel_shape):
+        _, w_spec, z_spec = self._specs()
+        return tuple(kernel_shape[w_spec.index(c)] if c in w_spec else 1 for c in z_spec)
+
+    def _int8_scale_from_quantizer(self, scale):
+        _, w_spec, z_spec = self._specs()
+        return arrange_scale(jnp.asarray(scale), w_spec, z_spec)
+
+    def _int8_scale_in_weight_layout(self, scale):
+        _, w_spec, z_spec = self._specs()
+        return arrange_scale(scale, z_spec, w_spec)
+
+    def _inputs_scale_in_output_layout(self, scale):
+        x_spec, _, z_spec = self._specs()
+        return arrange_scale(scale, x_spec, z_spec)

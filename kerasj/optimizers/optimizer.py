@@ -271,6 +271,9 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}.apply: got {len(grads)} gradients for "
                              f"{len(trainable_variables)} variables.")
         grads, trainable_variables = self._filter_empty_gradients(grads, trainable_variables)
+        grads, trainable_variables = self._overwrite_with_gradients(grads, trainable_variables)
+        if not grads:  # every variable took its gradient as its new value: no update step, as in Keras
+            return self._iterations
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
         self._backend_apply_gradients(grads, trainable_variables)
@@ -279,6 +282,25 @@ class Optimizer:
             if getattr(variable, "constraint", None) is not None:
                 variable.assign(variable.constraint(variable.value))
         return self._iterations
+
+    def _overwrite_with_gradients(self, grads, variables):
+        """Variables marked `overwrite_with_gradient` (float8 scales and amax histories, whose "gradient" is their
+        next value) are assigned their gradient and left out of the update, as in Keras. With gradient
+        accumulation they take the largest gradient seen over the window, on the update step."""
+        kept_grads, kept_vars = [], []
+        for g, v in zip(grads, variables):
+            if not getattr(v, "overwrite_with_gradient", False):
+                kept_grads.append(g)
+                kept_vars.append(v)
+            elif self.gradient_accumulation_steps:
+                is_update = (self._iterations.value + 1) % self.gradient_accumulation_steps == 0
+                accumulator = self._accumulated_gradients[self._get_variable_index(v)]
+                largest = jnp.maximum(g, accumulator.value)
+                v.assign(jnp.where(is_update, largest, v.value))
+                accumulator.assign(jnp.where(is_update, jnp.zeros_like(largest), largest))
+            else:
+                v.assign(g)
+        return kept_grads, kept_vars
 
     def _filter_empty_gradients(self, grads, variables):
         kept = [(g, v) for g, v in zip(grads, variables) if g is not None]

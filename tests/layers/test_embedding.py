@@ -84,7 +84,7 @@ def test_embedding_errors():
         layers.Embedding(0, 3)
     with pytest.raises(ValueError, match="`output_dim` must be a positive integer; received output_dim=2.5"):
         layers.Embedding(4, 2.5)
-    with pytest.raises(ValueError, match="Embedding 'emb': quantization is not supported"):
+    with pytest.raises(ValueError, match="`quantization_config` must be a kerasj.quantizers.QuantizationConfig"):
         layers.Embedding(4, 2, quantization_config={"mode": "int8"}, name="emb")
     with pytest.raises(AttributeError, match="'emb': build the layer before reading `embeddings`"):
         layers.Embedding(4, 2, name="emb").embeddings
