@@ -38,7 +38,7 @@ def version():
 
 _LAZY_MODULES = ("applications", "callbacks", "datasets", "distillation", "layers", "legacy", "models",
                  "preprocessing", "saving", "tree", "visualization", "wrappers", "distribution", "mixed_precision",
-                 "dtype_policies", "quantizers")
+                 "dtype_policies", "quantizers", "export")
 _LAZY_NAMES = {"Function": "kerasj.ops.function", "Quantizer": "kerasj.quantizers", "Input": "kerasj.layers",
                "InputSpec": "kerasj.layers", "Layer": "kerasj.layers", "Functional": "kerasj.models",
                "Model": "kerasj.models", "Sequential": "kerasj.models"}
@@ -47,7 +47,7 @@ __all__ = ["DTypePolicy", "FloatDTypePolicy", "Function", "Functional", "Initial
            "RematScope",
            "Sequential", "StateScope", "StatelessScope", "SymbolicScope", "UntraceableFunctionError", "Variable",
            "activations", "backend", "callbacks", "config", "constraints", "datasets", "device", "distillation",
-           "distribution", "dtype_policies",
+           "distribution", "dtype_policies", "export",
            "function", "grad", "initializers", "layers", "legacy", "losses", "metrics", "mixed_precision", "models",
            "name_scope",
            "ops", "optimizers", "preprocessing", "quantizers", "random", "regularizers", "remat", "saving", "tree",

@@ -19,7 +19,7 @@ NAMESPACES = ["", "utils", "utils.bounding_boxes", "utils.legacy", "config", "ba
               "layers", "losses", "metrics", "optimizers", "optimizers.schedules", "optimizers.legacy", "ops",
               "ops.nn", "ops.image", "ops.linalg", "ops.numpy", "random", "initializers", "regularizers",
               "constraints", "activations", "quantizers", "distribution", "mixed_precision", "dtype_policies",
-              "applications",
+              "applications", "export",
               *(f"applications.{name}" for name in
                 ("convnext", "densenet", "efficientnet", "efficientnet_v2", "imagenet_utils", "inception_resnet_v2",
                  "inception_v3", "mobilenet", "mobilenet_v2", "mobilenet_v3", "nasnet", "resnet", "resnet50",
@@ -28,10 +28,8 @@ NAMESPACES = ["", "utils", "utils.bounding_boxes", "utils.legacy", "config", "ba
 # (namespace, name): why kerasj does not have it (yet).
 EXCEPTIONS = {
     ("", "src"): "Keras's private implementation package, not public API",
-    ("", "export"): "keras.export (ExportArchive): issue 16",
     ("layers", "TorchModuleWrapper"): "wraps a torch.nn.Module; Keras 3 offers it on the torch backend only",
     ("layers", "TFSMLayer"): "loads a TF SavedModel; Keras 3 has it on the TensorFlow backend only (issue 16)",
-    ("callbacks", "OrbaxCheckpoint"): "Orbax checkpoints: issue 16",
 }
 
 

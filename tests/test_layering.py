@@ -75,3 +75,9 @@ def test_import_kerasj_still_gives_every_namespace():
     out = _run("import kerasj; print(kerasj.layers.Dense.__name__, kerasj.models.Model is kerasj.Model, "
                "kerasj.Layer.__module__, kerasj.callbacks.History.__name__, kerasj.Input.__name__)")
     assert out == "Dense True kerasj.layers.layer History Input"
+
+
+def test_export_reaches_models_only_through_the_object_passed_in():
+    found = [(p.name, n) for p in sorted((ROOT / "export").glob("*.py")) for n in _imports(p)
+             if n.startswith(("kerasj.layers", "kerasj.models", "kerasj.trainer", "kerasj.callbacks"))]
+    assert found == []

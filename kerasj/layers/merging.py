@@ -11,6 +11,7 @@ must agree.
 """
 import functools
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
@@ -39,7 +40,9 @@ class _Merge(Layer):
         return f"{type(self).__name__} layer '{self.name}'"
 
     def _check_shapes(self, shapes):
-        is_shape = lambda s: isinstance(s, (tuple, list)) and all(d is None or is_int(d) for d in s)
+        # Symbolic dimensions (jax.export's free batch size) are shapes too.
+        is_shape = lambda s: isinstance(s, (tuple, list)) and all(
+            d is None or is_int(d) or jax.export.is_symbolic_dim(d) for d in s)
         if not isinstance(shapes, (list, tuple)) or not shapes or not all(is_shape(s) for s in shapes):
             raise ValueError(f"{self._kind}: a merge layer must be called on a list of at least one input "
                              f"tensor; received input_shape={shapes!r}")
