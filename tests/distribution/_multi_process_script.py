@@ -2,7 +2,8 @@
 
 `python _multi_process_script.py worker OUT`: one of 2 processes joined through kerasj.distribution.initialize()
 (Keras's KERAS_DISTRIBUTION_* variables, set by the test); trains data-parallel over the 4 devices of both,
-each process passing only its own rows, as Keras's multi-process DataParallel expects.
+each process passing only its own rows, as Keras's multi-process DataParallel expects; then ModelParallel with
+a kernel split over the devices of both processes.
 `python _multi_process_script.py single OUT`: one process on 4 devices, the same model on the global data.
 Each writes its findings to OUT (a .npz file).
 """
@@ -46,6 +47,14 @@ def make_model():
     return model
 
 
+def make_named_model():
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu", name="hidden"),
+                              keras.layers.Dense(1, name="out")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    return model
+
+
 x, y = global_data()
 found = {"process_count": jax.process_count(), "device_count": jax.device_count()}
 data_parallel = distribution.DataParallel()
@@ -84,6 +93,23 @@ if ROLE == "worker":
         found[f"shuffled_w{i}"] = w
     found["kernel_spec"] = np.array([str(model.weights[0].value.sharding.spec)])
     model.save_weights(f"{OUT}.weights.h5")  # every process can save (as in Keras); this one's own path
+    # ModelParallel with one model replica spanning both processes: the hidden kernel is split over all 4
+    # devices (2 per process), so every process passes the same global batches (Keras's data rule).
+    mesh = distribution.DeviceMesh((1, 4), ["batch", "model"], jax.devices())
+    layout_map = distribution.LayoutMap(mesh)
+    layout_map[".*hidden/kernel"] = (None, "model")
+    layout_map[".*hidden/bias"] = ("model",)
+    distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch",
+                                                             auto_shard_dataset=False))
+    model = make_named_model()
+    found["mp_losses"] = np.array(model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=2, shuffle=False,
+                                            verbose=0).history["loss"])
+    kernel = model.get_layer("hidden").kernel.value
+    found["mp_kernel_spec"] = np.array([str(kernel.sharding.spec)])
+    found["mp_kernel_local_shards"] = np.array([s.data.shape for s in kernel.addressable_shards])
+    for i, w in enumerate(model.get_weights()):  # gathered from both processes
+        found[f"mp_w{i}"] = w
+    model.save_weights(f"{OUT}.mp.weights.h5")
 else:
     model = make_model()
     history = model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=2, shuffle=False, verbose=0)
@@ -95,5 +121,11 @@ else:
     model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, shuffle=False, verbose=0)
     for i, w in enumerate(model.get_weights()):
         found[f"iter_w{i}"] = w
+    distribution.set_distribution(None)
+    model = make_named_model()
+    found["mp_losses"] = np.array(model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=2, shuffle=False,
+                                            verbose=0).history["loss"])
+    for i, w in enumerate(model.get_weights()):
+        found[f"mp_w{i}"] = w
 np.savez(OUT, **found)
 print("done", ROLE, flush=True)

@@ -53,7 +53,7 @@ def runs(tmp_path_factory):
                 p.kill()
             p.wait()
     return (np.load(out / "single.npz"), [np.load(out / f"w{pid}.npz") for pid in range(2)],
-            [out / f"w{pid}.weights.h5" for pid in range(2)])
+            [out / f"w{pid}.weights.h5" for pid in range(2)], [out / f"w{pid}.mp.weights.h5" for pid in range(2)])
 
 
 def _weights(found, prefix="w"):
@@ -65,7 +65,7 @@ def _max_diff(a, b):
 
 
 def test_cluster_has_two_processes_and_four_devices(runs):
-    single, workers, _ = runs
+    single, workers, *_ = runs
     assert int(single["process_count"]) == 1 and int(single["device_count"]) == 4
     assert [int(w["process"]) for w in workers] == [0, 1]
     assert all(int(w["process_count"]) == 2 and int(w["device_count"]) == 4 for w in workers)
@@ -73,7 +73,7 @@ def test_cluster_has_two_processes_and_four_devices(runs):
 
 
 def test_fit_matches_single_process_on_global_batches(runs):
-    single, workers, _ = runs
+    single, workers, *_ = runs
     for w in workers:
         assert _max_diff(_weights(w), _weights(single)) < TOL
         # The logged losses are global (over every process's rows), so equal to the single run's.
@@ -81,20 +81,20 @@ def test_fit_matches_single_process_on_global_batches(runs):
 
 
 def test_arrays_are_refused_with_auto_shard_dataset_as_in_keras(runs):
-    _, workers, _ = runs
+    _, workers, *_ = runs
     for w in workers:
         message = str(w["auto_shard_error"][0])
         assert "tf.data.Dataset" in message and "auto_shard_dataset = False" in message
 
 
 def test_host_batches_match_single_process(runs):
-    single, workers, _ = runs
+    single, workers, *_ = runs
     for w in workers:
         assert _max_diff(_weights(w, "iter_w"), _weights(single, "iter_w")) < TOL
 
 
 def test_evaluate_is_global_and_predict_returns_local_rows(runs):
-    single, workers, _ = runs
+    single, workers, *_ = runs
     for w in workers:
         np.testing.assert_allclose(w["eval"], single["eval"], atol=TOL)
         assert w["predict"].shape == (12, 1)  # this process's 12 rows, not all 24
@@ -104,7 +104,7 @@ def test_evaluate_is_global_and_predict_returns_local_rows(runs):
 
 
 def test_shuffling_uses_one_permutation_in_every_process(runs):
-    _, workers, _ = runs
+    _, workers, *_ = runs
     # Different NumPy seeds per process; a different permutation per process would make the replicas differ.
     assert _max_diff(_weights(workers[0], "shuffled_w"), _weights(workers[1], "shuffled_w")) == 0.0
     assert _max_diff(_weights(workers[0], "shuffled_w"), _weights(workers[0], "iter_w")) > 1e-4  # it trained
@@ -113,9 +113,25 @@ def test_shuffling_uses_one_permutation_in_every_process(runs):
 def test_each_process_saves_loadable_weights(runs):
     import kerasj as keras
 
-    _, workers, paths = runs
+    _, workers, paths, _ = runs
     for path, w in zip(paths, workers):
         model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
                                   keras.layers.Dense(1)])
         model.load_weights(str(path))  # a plain file, read here without any distribution
         assert _max_diff(model.get_weights(), _weights(w, "shuffled_w")) == 0.0
+
+
+def test_model_parallel_across_processes_matches_one_process(runs):
+    import kerasj as keras
+
+    single, workers, _, mp_paths = runs
+    for w, path in zip(workers, mp_paths):
+        # The hidden kernel (4, 8) is split over the 4 devices of both processes: 2 columns on each device.
+        assert str(w["mp_kernel_spec"][0]) == "P(None, 'model')"
+        assert [tuple(s) for s in w["mp_kernel_local_shards"]] == [(4, 2), (4, 2)]
+        np.testing.assert_allclose(w["mp_losses"], single["mp_losses"], atol=TOL)
+        assert _max_diff(_weights(w, "mp_w"), _weights(single, "mp_w")) < TOL  # get_weights gathers whole arrays
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu", name="hidden"),
+                                  keras.layers.Dense(1, name="out")])
+        model.load_weights(str(path))  # saved whole from the split arrays
+        assert _max_diff(model.get_weights(), _weights(w, "mp_w")) == 0.0
