@@ -143,7 +143,105 @@ def is_nnx_enabled():
     return False
 
 
+# JAX's persistent compilation cache (Keras has no such switch). Off by default: the cache directory grows
+# without bound unless JAX's own size cap is set, and a cache shared by different jax/jaxlib builds is only as
+# safe as JAX's cache keys.
+_COMPILATION_CACHE = {"path": None, "saved": None}
+_CACHE_OPTIONS = ("jax_enable_compilation_cache", "jax_compilation_cache_dir",
+                  "jax_persistent_cache_min_compile_time_secs", "jax_persistent_cache_min_entry_size_bytes")
+
+
+def enable_compilation_cache(path=None):
+    """Keep compiled XLA programs on disk, so a new process skips compiling what an earlier one compiled (the
+    programs of `fit`, `predict`, `model(x)`, `kerasj.function` and any `jax.jit`).
+
+    Args:
+        path: the cache directory (created when missing); None: `$KERASJ_HOME/jax_cache` (`~/.kerasj/jax_cache`).
+
+    Returns the directory. Every program is cached, also those that compile fast (JAX's default keeps only
+    those taking over a second), since small models compile many quick programs. The cache is off unless this
+    is called; `disable_compilation_cache()` turns it off again. Cached programs belong to the jax and jaxlib
+    versions and the device that made them; JAX keys entries on these, so a stale entry is recompiled rather
+    than reused.
+
+        >>> kerasj.config.enable_compilation_cache("/tmp/kerasj_cache")
+        '/tmp/kerasj_cache'
+        >>> model.fit(x, y)   # the second run of this script loads the compiled steps from /tmp/kerasj_cache
+    """
+    import jax
+    from jax.experimental.compilation_cache import compilation_cache
+    from kerasj.utils.file_utils import kerasj_home
+
+    if path is None:
+        path = os.path.join(kerasj_home(), "jax_cache")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"enable_compilation_cache: `path` must be a directory path or None; received {path!r}")
+    path = os.path.abspath(os.fspath(path))
+    os.makedirs(path, exist_ok=True)
+    if _COMPILATION_CACHE["saved"] is None:
+        _COMPILATION_CACHE["saved"] = {name: getattr(jax.config, name) for name in _CACHE_OPTIONS}
+    jax.config.update("jax_enable_compilation_cache", True)
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    compilation_cache.reset_cache()  # JAX opens its cache once per process: let it reopen at the new path
+    _COMPILATION_CACHE["path"] = path
+    return path
+
+
+def disable_compilation_cache():
+    """Stop reading and writing the persistent compilation cache (the files stay on disk); restores JAX's
+    cache settings from before `enable_compilation_cache`.
+
+        >>> kerasj.config.disable_compilation_cache()
+    """
+    import jax
+    from jax.experimental.compilation_cache import compilation_cache
+
+    saved = _COMPILATION_CACHE["saved"]
+    if saved is None:
+        return
+    for name, value in saved.items():
+        jax.config.update(name, value)
+    compilation_cache.reset_cache()
+    _COMPILATION_CACHE.update(path=None, saved=None)
+
+
+def compilation_cache_dir():
+    """The directory `enable_compilation_cache` set, or None while kerasj's switch is off."""
+    return _COMPILATION_CACHE["path"]
+
+
 from kerasj.dtype_policy import dtype_policy, set_dtype_policy  # noqa: E402, F401  (keras.config names)
 from kerasj.utils.io_utils import (disable_interactive_logging, enable_interactive_logging,  # noqa: E402, F401
                                    is_interactive_logging_enabled)
 from kerasj.saving.safe_mode import enable_unsafe_deserialization  # noqa: E402, F401  (a keras.config name)
+
+
+# Budget for in-memory arrays put on the device whole (kerasj.trainer.streaming reads it).
+_DEVICE_ARRAY_BUDGET = None
+
+
+def set_device_array_budget(budget):
+    """Bytes of in-memory input arrays (numpy, np.memmap) that `fit` / `evaluate` / `predict` put on the
+    device whole; larger data is streamed in chunks of batches, two at a time (a kerasj switch, not in Keras).
+    None restores the default: 40% of the device's memory where it reports it, 2 GiB on CPU.
+
+        >>> kerasj.config.set_device_array_budget(256 << 20)   # stream datasets above 256 MiB
+    """
+    global _DEVICE_ARRAY_BUDGET
+    if budget is not None and (isinstance(budget, bool) or not hasattr(budget, "__index__") or budget < 1):
+        raise ValueError(f"set_device_array_budget: expected a positive number of bytes or None; "
+                         f"received {budget!r}")
+    _DEVICE_ARRAY_BUDGET = None if budget is None else int(budget)
+
+
+def device_array_budget():
+    """The budget set by `set_device_array_budget`, or the default for the default device (in bytes)."""
+    if _DEVICE_ARRAY_BUDGET is not None:
+        return _DEVICE_ARRAY_BUDGET
+    import jax  # here, not at the top: the other settings need no jax
+
+    stats = jax.devices()[0].memory_stats() or {}
+    limit = stats.get("bytes_limit")
+    return int(0.4 * limit) if limit else 2 << 30

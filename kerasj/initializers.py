@@ -17,7 +17,7 @@ import numpy as np
 
 from kerasj import random
 from kerasj.saving.object_registration import get_registered_name, get_registered_object
-from kerasj.variables import standardize_dtype
+from kerasj.variables import outside_traces, standardize_dtype
 from kerasj.utils.keras_names import register_namespace
 
 # Standard deviation of a unit normal truncated to [-2, 2]; dividing by it keeps the variance of a
@@ -104,6 +104,14 @@ class Constant(Initializer):
         return {"value": value}
 
 
+def _filled(shape, dtype, value):
+    # Outside traces a NumPy array put on the device compiles nothing (jnp.zeros compiles one program per
+    # shape); inside one, jnp.full stays a cheap broadcast instead of a baked-in constant.
+    if outside_traces():
+        return jax.device_put(np.full(shape, value, dtype=jnp.dtype(dtype)))
+    return jnp.full(shape, value, dtype=dtype)
+
+
 class Zeros(Initializer):
     """Fills the tensor with 0.
 
@@ -112,7 +120,7 @@ class Zeros(Initializer):
     """
 
     def __call__(self, shape, dtype=None):
-        return jnp.zeros(_standardize_shape(shape, "Zeros"), dtype=standardize_dtype(dtype))
+        return _filled(_standardize_shape(shape, "Zeros"), standardize_dtype(dtype), 0)
 
 
 class Ones(Initializer):
@@ -123,7 +131,7 @@ class Ones(Initializer):
     """
 
     def __call__(self, shape, dtype=None):
-        return jnp.ones(_standardize_shape(shape, "Ones"), dtype=standardize_dtype(dtype))
+        return _filled(_standardize_shape(shape, "Ones"), standardize_dtype(dtype), 1)
 
 
 class Identity(Initializer):

@@ -90,7 +90,7 @@ def sample_for_initializer(kind, shape, a, b, dtype, seed):
     if isinstance(flat, jax.core.Tracer):
         return flat[:size].reshape(shape)
     # Slicing on the host avoids compiling a slice per shape too.
-    return jnp.asarray(np.asarray(flat)[:size].reshape(shape))
+    return jax.device_put(np.asarray(flat)[:size].reshape(shape))  # jnp.asarray would compile per shape
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):

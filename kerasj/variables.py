@@ -17,6 +17,7 @@ the Variable, so ordinary stateful Keras code can run inside `jax.jit`, `jax.gra
 
 No other module knows how state is traced; they read `v.value` (or pass `v` to jax.numpy) and call `assign`.
 """
+import contextlib
 import operator as _op
 import threading
 
@@ -27,6 +28,17 @@ import numpy as np
 
 from kerasj import config
 from kerasj.utils.memory import check_allocation
+
+try:  # no public spelling in jax 0.10; without it every Variable takes the (slower) always-right path below
+    from jax._src.core import trace_state_clean as _trace_state_clean
+except ImportError:  # pragma: no cover
+    def _trace_state_clean():
+        return False
+
+
+def outside_traces():
+    """True when no JAX trace is open (so a NumPy value put on the device stays concrete); False when unsure."""
+    return _trace_state_clean()
 
 _local = threading.local()
 _name_local = threading.local()
@@ -279,8 +291,9 @@ class Variable:
         self.synchronization = synchronization
         self.constraint = constraint
         # Initial values are computed eagerly even when a layer is first built inside a traced function,
-        # so no tracer ever becomes a Variable's stored value.
-        with jax.ensure_compile_time_eval():
+        # so no tracer ever becomes a Variable's stored value. Outside a trace that context is left out: under
+        # it jax misses its compilation caches (a model of 80 convolutions compiled ~100 small programs).
+        with jax.ensure_compile_time_eval() if not _trace_state_clean() else contextlib.nullcontext():
             if callable(initializer) and not hasattr(initializer, "__array__") and not isinstance(
                     initializer, Variable):
                 if shape is None:
@@ -299,7 +312,10 @@ class Variable:
                 else:
                     self._dtype = standardize_dtype(dtype)
                 value = initializer
-            value = jnp.asarray(value, dtype=self._dtype)
+            if isinstance(value, np.ndarray):  # jnp.asarray would compile a copy program per new shape
+                value = jax.device_put(np.asarray(value, dtype=jnp.dtype(self._dtype)))
+            else:
+                value = jnp.asarray(value, dtype=self._dtype)
         if _is_tracer(value):
             raise ValueError(f"Variable '{name}' cannot be initialized from a traced value; "
                              "create it outside jitted code or from a concrete array.")
@@ -329,6 +345,9 @@ class Variable:
 
     @property
     def dtype(self):
+        # As in Keras, inside an autocast scope a float variable reports the dtype it reads as.
+        if _autocast_open[0] and _autocast.dtype is not None and self.autocast and "float" in self._dtype:
+            return standardize_dtype(_autocast.dtype)
         return self._dtype
 
     @property

@@ -193,6 +193,13 @@ def test_autocast_scope_takes_float_dtypes_only():
         AutocastScope("int32")
 
 
+def test_variable_dtype_reports_the_autocast_dtype_inside_the_scope_as_keras():
+    v, i, kept = kerasj.Variable(1.0), kerasj.Variable(1, dtype="int32"), kerasj.Variable(1.0, autocast=False)
+    with AutocastScope("float16"):
+        assert (v.dtype, i.dtype, kept.dtype) == ("float16", "int32", "float32")
+    assert v.dtype == "float32"
+
+
 @pytest.mark.parametrize("policy, wrapped", [("mixed_float16", True), ("mixed_bfloat16", False), ("float32", False)])
 def test_compile_wraps_the_optimizer_for_loss_scaling_under_mixed_float16_only(policy, wrapped):
     kerasj.config.set_dtype_policy(policy)
@@ -203,6 +210,25 @@ def test_compile_wraps_the_optimizer_for_loss_scaling_under_mixed_float16_only(p
     assert isinstance(model.optimizer, kerasj.optimizers.SGD)
     model.compile(optimizer=kerasj.mixed_precision.LossScaleOptimizer(kerasj.optimizers.SGD()), loss="mse")
     assert isinstance(model.optimizer.inner_optimizer, kerasj.optimizers.SGD)  # never wrapped twice
+
+
+def test_compile_config_names_the_unwrapped_optimizer_and_loading_wraps_it_again(tmp_path):
+    import keras  # the oracle: Keras saves the optimizer as given, not its LossScaleOptimizer wrapper
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        theirs = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        theirs.compile(optimizer="sgd", loss="mse")
+        expected = theirs.get_compile_config()["optimizer"]["class_name"]
+    finally:
+        keras.config.set_dtype_policy("float32")
+    kerasj.config.set_dtype_policy("mixed_float16")
+    model = kerasj.Sequential([kerasj.Input((2,)), kerasj.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    assert model.get_compile_config()["optimizer"]["class_name"] == expected == "SGD"
+    model.save(tmp_path / "m.keras")
+    loaded = kerasj.saving.load_model(tmp_path / "m.keras")
+    assert isinstance(loaded.optimizer, kerasj.mixed_precision.LossScaleOptimizer)
+    assert isinstance(loaded.optimizer.inner_optimizer, kerasj.optimizers.SGD)
 
 
 def _mixed_model(lib):

@@ -50,6 +50,15 @@ def in_call_context():
     return bool(_call_stack())
 
 
+# Bumped when a built layer's public attribute (or dtype policy) changes outside any call: a compiled forward
+# (kerasj.models.functional.CompiledInference) traced before may no longer match what an eager call computes.
+_forward_version = [0]
+
+
+def forward_version():
+    return _forward_version[0]
+
+
 def _context_training():
     stack = _call_stack()
     return stack[-1] if stack else None
@@ -71,7 +80,10 @@ class Layer(Operation):
     _UNTRACKED = frozenset({"_inbound_nodes", "_losses", "_own_variables", "_regularized",
                             "_build_shapes", "input_spec", "_call_signature", "_collect_cache",
                             "_children_cache", "_call_sig_cache", "_checked_signatures", "_programs",
-                            "_batch_input_shape", "_y_pred_struct", "_compile_args"})
+                            "_batch_input_shape", "_y_pred_struct", "_compile_args", "_compiled_inference"})
+    # Public attributes that do not change what `call` computes (the trainer's, on models): setting them keeps
+    # compiled forwards.
+    _FORWARD_NEUTRAL = frozenset()
     # TensorFlow's AutoGraph rewrites the Python code a `tf.data` map function calls, which breaks kerasj's
     # JAX code (tf_data_bridge runs layers there through tf.numpy_function instead). AutoGraph leaves alone
     # any callable carrying this attribute, as it does its own artifacts.
@@ -112,6 +124,9 @@ class Layer(Operation):
     def __setattr__(self, name, value):
         if name not in self._UNTRACKED and isinstance(value, (Layer, Variable, SeedGenerator, list, tuple, dict)):
             bump_structure_version()
+        if (name[0] != "_" and name not in self._FORWARD_NEUTRAL and self.__dict__.get("built")
+                and not _call_stack()):
+            _forward_version[0] += 1
         if isinstance(value, Variable) and "_own_variables" in self.__dict__ and name not in self._UNTRACKED:
             if not any(v is value for v in self._own_variables):
                 self._own_variables.append(value)
@@ -311,6 +326,7 @@ class Layer(Operation):
     @dtype_policy.setter
     def dtype_policy(self, value):
         policy = dtype_policies.get(value)
+        _forward_version[0] += 1
         path = getattr(self, "path", None)
         if isinstance(self._dtype_policy, DTypePolicyMap) and path:
             if path in self._dtype_policy:

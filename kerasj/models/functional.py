@@ -7,13 +7,16 @@
 """
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from kerasj import variables as variables_module
 from kerasj.layers.input_layer import InputLayer
-from kerasj.layers.layer import Layer
+from kerasj.layers.layer import Layer, forward_version, in_call_context
 from kerasj.masks import get_mask, set_mask
 from kerasj.models.model import Model
 from kerasj.ops.symbolic import KerasTensor
 from kerasj.utils.string_arrays import EncodedStrings
+from kerasj.variables import StateScope, autocast_state, current_scope, structure_version
 
 
 def _is_tensor(x):
@@ -217,3 +220,159 @@ def init_graph(model, inputs, outputs):
 
 def run_graph(model, inputs, training=None, mask=None):
     return model._graph.run(inputs, _default_call_layer)
+
+
+# Errors that say a layer needs concrete values (it converts to numpy, branches on a value...): such a model
+# runs `model(x)` eagerly instead, as before.
+_NEEDS_CONCRETE = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
+                   jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError,
+                   jax.errors.UnexpectedTracerError)
+
+
+def _is_plain_array(x):
+    if isinstance(x, jax.core.Tracer):
+        return False
+    if isinstance(x, jax.Array):
+        return True
+    return isinstance(x, np.ndarray) and x.dtype.kind in "biufc"
+
+
+def _compilable_layer(layer):
+    # kerasj's own layers are pure functions of their inputs and state when traced. A user's subclass may
+    # print, count calls or keep Python state per call, which only eager calls repeat: it keeps them eager.
+    return layer.supports_jit and type(layer).__module__.startswith("kerasj.")
+
+
+class CompiledInference:
+    """`model(x)` outside training as one compiled program per input signature, for graph models.
+
+    Eager calls on small inputs pay Python per layer and op (about a millisecond for a three-layer MLP); one
+    jitted forward pays it once per signature. The program takes the model's variables as arguments (never
+    as constants), so `set_weights`, an optimizer step or any `assign` between calls is seen by the next call
+    without recompiling. Input masks, output masks, `add_loss` values and any variables a layer assigns in
+    inference (a stateful RNN's states) travel in and out of the program, so the call leaves the model as the
+    eager call would.
+
+    A call runs eagerly, exactly as before, when it is not a plain inference call on concrete arrays: with
+    `training` truthy, another keyword argument (`mask=`), `run_eagerly=True`, inside another trace (a
+    StateScope: `kerasj.function`, `value_and_grad`, `stateless_call`, a compiled step; or tracer inputs),
+    inside another layer's call, under a distribution or an autocast scope, on symbolic inputs, when a layer
+    is a host layer (`supports_jit=False`) or a user-defined class, and when tracing needs concrete values or
+    reads a Variable the model does not track.
+
+        >>> model = kerasj.Sequential([kerasj.Input((3,)), kerasj.layers.Dense(2)])
+        >>> y = model(np.ones((4, 3)))   # compiled once for (4, 3) float64, then reused
+    """
+
+    EAGER = object()  # what a call answers when it must run eagerly
+
+    def __init__(self, model):
+        self.model = model
+        self.trace_count = 0  # compilations, for tests
+        self._versions = None
+        self._variables = ()
+        self._entries = {}
+
+    def __getstate__(self):
+        # The programs close over this object: a copied or pickled model starts without them.
+        return {"model": self.model}
+
+    def __setstate__(self, state):
+        self.__init__(state["model"])
+
+    def _refresh(self):
+        structure, forward = structure_version(), forward_version()
+        if (structure, forward) == self._versions:
+            return
+        model = self.model
+        self._all_layers = model._flatten_layers()
+        self._allowed = model.supports_jit and all(_compilable_layer(layer) for layer in self._all_layers[1:])
+        variables = tuple(model.variables)
+        # Layers and Variables made elsewhere bump the structure version too: keep the programs unless this
+        # model's own variables changed.
+        if self._versions is None or forward != self._versions[1] or len(variables) != len(self._variables) \
+                or any(a is not b for a, b in zip(variables, self._variables)):
+            self._entries = {}
+        self._variables = variables
+        self._versions = (structure, forward)
+
+    def __call__(self, args, kwargs):
+        model = self.model
+        if len(args) != 1 or (kwargs and (len(kwargs) > 1 or "training" not in kwargs)):
+            return self.EAGER
+        training = kwargs.get("training")
+        if training or model._run_eagerly or current_scope() is not None or in_call_context() \
+                or autocast_state()[0]:
+            return self.EAGER
+        hook = variables_module._layout_hook
+        if hook is not None and hook.active():
+            return self.EAGER
+        leaves, treedef = jax.tree_util.tree_flatten(args[0])
+        if not leaves or not all(_is_plain_array(x) for x in leaves):
+            return self.EAGER
+        self._refresh()
+        if not self._allowed:
+            return self.EAGER
+        masks = [get_mask(x) for x in leaves]
+        key = (treedef, training if training is None else False,
+               tuple((x.shape, x.dtype, m is None) for x, m in zip(leaves, masks)))
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _Entry(self, treedef, training)
+        if entry.eager:
+            return self.EAGER
+        state = [v._value for v in self._variables]
+        try:
+            new_values, outputs, out_masks, losses = entry.fn(state, leaves, masks)
+        except _NEEDS_CONCRETE:
+            entry.eager = True
+            model._clear_losses()
+            return self.EAGER
+        if entry.eager:  # the trace read or wrote a Variable the model does not track
+            return self.EAGER
+        variables = self._variables
+        for i, value in zip(entry.changed, new_values):
+            variables[i]._set_value_unchecked(value)
+        for layer in self._all_layers:
+            if layer._losses:
+                layer._losses = []
+        for layer, value in zip(entry.loss_layers, losses):
+            layer._losses.append(value)
+        for out, mask in zip(jax.tree_util.tree_leaves(outputs), out_masks):
+            if mask is not None:
+                set_mask(out, mask)
+        return outputs
+
+
+class _Entry:
+    """The compiled forward of one input signature, and what its trace found out."""
+
+    def __init__(self, owner, treedef, training):
+        self.eager = False
+        self.traced = False
+        self.changed, self.loss_layers = (), ()
+
+        def forward(state, leaves, masks):
+            owner.trace_count += 1
+            model, variables = owner.model, owner._variables
+            for x, mask in zip(leaves, masks):
+                if mask is not None:
+                    set_mask(x, mask)
+            inputs = jax.tree_util.tree_unflatten(treedef, leaves)
+            with StateScope(zip(variables, state), record=True) as scope:
+                try:
+                    outputs = Layer.__call__(model, inputs, training=training)
+                    new_state = scope.values(variables)
+                finally:
+                    model._clear_losses()  # drop the tracers add_loss left on the layers
+            held = {id(v) for v in variables}
+            if scope.missed or any(key not in held for key in scope.assigned):
+                self.eager = True
+            self.changed = tuple(i for i, (old, new) in enumerate(zip(state, new_state)) if new is not old)
+            self.loss_layers = tuple(layer for layer, _ in scope.added_losses)
+            self.traced = True
+            out_masks = [get_mask(out) for out in jax.tree_util.tree_leaves(outputs)]
+            return ([new_state[i] for i in self.changed], outputs, out_masks,
+                    [value for _, value in scope.added_losses])
+
+        self.fn = jax.jit(forward)

@@ -17,6 +17,7 @@
 import jax
 
 from kerasj.layers.layer import Layer, _lists_to_shapes, is_shape
+from kerasj.masks import masks_of
 from kerasj.models.functional_config import functional_from_config, get_functional_config
 from kerasj.ops.symbolic import KerasTensor
 from kerasj.saving.serialization_lib import serialize_keras_object
@@ -44,6 +45,9 @@ class Model(Trainer, Layer):
     `Model(inputs, outputs, name=None)` builds a functional model; subclass Model and implement `call`
     for a subclassed one.
     """
+
+    _FORWARD_NEUTRAL = frozenset({"compiled", "optimizer", "loss", "loss_weights", "stop_training", "history",
+                                  "steps_per_execution", "jit_compile", "run_eagerly"})
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and _is_functional_call(args, kwargs):
@@ -96,6 +100,36 @@ class Model(Trainer, Layer):
             if layer.name == name:
                 return layer
         raise ValueError(f"No such layer: {name!r}. Existing layers are: {[l.name for l in self.layers]}.")
+
+    def _compiled_forward(self):
+        """The model's CompiledInference (made on first use), or None for a model that is not a graph."""
+        if self.__dict__.get("_graph") is None or not type(self).call.__module__.startswith("kerasj.models."):
+            return None
+        compiled = self.__dict__.get("_compiled_inference")
+        if compiled is None:
+            from kerasj.models.functional import CompiledInference  # functional.py subclasses Model
+            compiled = self._compiled_inference = CompiledInference(self)
+        return compiled
+
+    def __call__(self, *args, **kwargs):
+        # A graph model called for inference on arrays runs one compiled forward per input signature (see
+        # kerasj.models.functional.CompiledInference); everything else takes the eager path.
+        compiled = self._compiled_forward()
+        if compiled is not None:
+            outputs = compiled(args, kwargs)
+            if outputs is not compiled.EAGER:
+                return outputs
+        return Layer.__call__(self, *args, **kwargs)
+
+    def _inference_call(self, x):
+        compiled = self._compiled_forward()
+        if compiled is None or masks_of(x) is not None:  # predict's batches never carry masks
+            return None
+        if isinstance(x, dict) and set(x) != set(self._graph.inputs if isinstance(self._graph.inputs, dict)
+                                                 else self.input_names):
+            return None  # predict warns about unknown keys and checks missing ones
+        outputs = compiled((x,), {"training": False})
+        return None if outputs is compiled.EAGER else outputs
 
     def call(self, inputs, training=None, mask=None):
         if self._graph is not None:
@@ -297,6 +331,83 @@ class Model(Trainer, Layer):
         see `kerasj.utils.summary_utils.print_summary`)."""
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
+
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantize the weights of every built layer that supports it ("int8": Dense, EinsumDense, Embedding;
+        "float8": Dense, EinsumDense), as Keras does: see `kerasj.layers.quantized_layer`.
+
+        Args:
+            mode: "int8" or "float8" (Keras's "int4", "gptq" and "awq" are not implemented in kerasj and raise
+                NotImplementedError); optional when `config` is given.
+            config: a `kerasj.quantizers.QuantizationConfig` choosing the weight and input quantizers.
+            filters: a regex (or list of regexes) searched in layer names, or a callable taking a layer and
+                returning a bool: only the layers it selects are quantized.
+
+        Layers that cannot be quantized are skipped with a warning, as in Keras; the compiled steps are
+        rebuilt on the next call.
+
+            >>> model = kerasj.Sequential([kerasj.Input((10,)), kerasj.layers.Dense(10)])
+            >>> model.quantize("int8")
+            >>> model.layers[0].dtype_policy.name
+            'int8_from_float32'
+        """
+        import re
+        import warnings
+
+        from kerasj.layers.quantized_layer import check_quantize_args, not_implemented_mode
+        from kerasj.quantizers.quantization_config import validate_and_resolve_config
+
+        type_check = kwargs.pop("type_check", True)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+        if filters is not None and not isinstance(filters, (str, list, tuple)) and not callable(filters):
+            raise ValueError("The `filters` argument must be a regex string, a list of regex strings, or a "
+                             f"callable. Received: {type(filters)}")
+        if mode in ("int4", "gptq", "awq") or getattr(config, "mode", None) in ("int4", "gptq", "awq"):
+            raise not_implemented_mode(self, mode or config.mode)
+
+        def selected(layer):
+            if filters is None:
+                return True
+            if isinstance(filters, str):
+                return re.search(filters, layer.name) is not None
+            if isinstance(filters, (list, tuple)):
+                return any(re.search(pattern, layer.name) for pattern in filters)
+            return bool(filters(layer))
+
+        modified = False
+        for layer in self._flatten_layers():
+            if not selected(layer) or len(layer._flatten_layers()) != 1:
+                continue
+            try:
+                if hasattr(layer, "quantize"):
+                    layer.quantize(mode, type_check=type_check, config=config)
+                    modified = True
+                else:  # Keras's base Layer checks the arguments, then cannot quantize
+                    check_quantize_args(layer, validate_and_resolve_config(mode, config).mode)
+                    raise NotImplementedError(f"Layer {type(layer).__name__} does not have a `quantize` method "
+                                              "implemented.")
+            except NotImplementedError as err:
+                warnings.warn(str(err), stacklevel=2)
+        if modified:
+            self._programs = {}  # the steps were compiled for the float variables
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+        """Export the model's forward pass for inference without kerasj.
+
+        `format`: `"tf_saved_model"` (a TensorFlow SavedModel directory, endpoint `serve`; needs tensorflow),
+        `"onnx"` (needs tensorflow, tf2onnx, onnx), `"litert"` (a `.tflite` file; needs tensorflow) or, beyond
+        Keras, `"jax"` (one file of serialized StableHLO that `jax.export.deserialize` runs with JAX alone).
+        The batch size stays free. `input_signature` (specs per positional argument) is inferred from the
+        model when not given. Keyword options: `jax2tf_kwargs`, `is_static` (SavedModel and ONNX),
+        `opset_version` (ONNX), TFLite converter attributes (LiteRT), `platforms` (jax).
+
+            >>> model.export("path/to/location")
+            >>> reloaded = tf.saved_model.load("path/to/location")
+            >>> predictions = reloaded.serve(input_data)
+        """
+        from kerasj.export.model_export import export_model  # export sits above models (it exports them)
+        export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
 
 
 def _shapes_of(tensors):

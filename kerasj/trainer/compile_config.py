@@ -19,7 +19,7 @@ def get_compile_config(model):
     if not getattr(model, "compiled", False) or args is None:
         return None
     jit_compile = args["jit_compile"]
-    return {"optimizer": serialize_keras_object(model.optimizer),
+    return {"optimizer": serialize_keras_object(args["optimizer"]),
             "loss": serialize_keras_object(args["loss"]),
             "loss_weights": serialize_keras_object(args["loss_weights"]),
             "metrics": serialize_keras_object(args["metrics"]),

@@ -195,6 +195,33 @@ def batch_signature(batch):
         (tuple(a.shape), str(a.dtype)) for a in jax.tree_util.tree_leaves(batch))
 
 
+def check_cardinality(x, y, sample_weight):
+    """The number of samples shared by every array of `x`, `y` and `sample_weight`, or a ValueError listing
+    the sizes of each."""
+    sizes = {}
+    for name, tree in (("x", x), ("y", y), ("sample_weight", sample_weight)):
+        for leaf in jax.tree_util.tree_leaves(tree):
+            sizes.setdefault(name, set()).add(int(leaf.shape[0]))
+    all_sizes = set().union(*sizes.values())
+    if len(all_sizes) != 1:
+        detail = ", ".join(f"{k} sizes: {sorted(v)}" for k, v in sizes.items())
+        raise ValueError(f"Data cardinality is ambiguous: x, y and sample_weight must all have the same "
+                         f"number of samples (first dimension). Received {detail}.")
+    return all_sizes.pop()
+
+
+def limit_steps(plan, steps):
+    """The `(indices, n_valid)` calls of an epoch plan, stopped after `steps` batches (None: all of them)."""
+    taken = 0
+    for indices, n_valid in plan:
+        if steps is not None:
+            if taken >= steps:
+                return
+            n_valid = min(n_valid, steps - taken)
+        taken += n_valid
+        yield indices, n_valid
+
+
 def split_arrays(x, y, sample_weight, validation_split):
     """Keras's validation_split: the last fraction of the samples, taken before any shuffling."""
     if not 0 < validation_split < 1:

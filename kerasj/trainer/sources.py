@@ -1,22 +1,26 @@
 """Data sources: user data turned, once, into an object the training loop asks instead of inspecting.
 
-`make_source` validates what `fit` / `evaluate` / `predict` were given and returns one of two sources with the
-same protocol:
+`make_source` validates what `fit` / `evaluate` / `predict` were given and returns one of three sources with
+the same protocol:
 
 - `ArraySource`: in-memory arrays (numpy or jax; lists/dicts of them), moved to the device once and batched on
   the device by integer indices, so a whole epoch (or several) can run as one compiled call;
+- `kerasj.trainer.streaming.StreamingArraySource`: numpy arrays (memmaps too) larger than
+  `kerasj.config.device_array_budget()`, sent to the device a chunk of batches at a time;
 - `IterableSource`: batches from a generator, a `kerasj.utils.PyDataset` or any iterable (tf.data, grain, a
-  torch DataLoader), stacked on the host into chunks of same-shaped batches.
+  torch DataLoader), read two calls ahead in a background thread and stacked on the host into chunks of
+  same-shaped batches.
 
 The protocol: `first_batch_struct()` (shapes and dtypes of a batch, for building and checking the model),
 `num_steps()` (for the progress bar; None if unknown), `train_chunk(...)` / `inference_chunk(...)` (steps per
-compiled call), `dispatches(shuffle, chunk)` (one epoch as `(data, indices[K, B], n_valid)` calls),
-`can_fuse_epochs` with `fused_epochs(...)` (several epochs per call), `single_batch()` (the data as one batch,
-for the small-predict fast path), `targets` (the in-memory targets, if any) and `needs_targets`.
+compiled call), `dispatches(shuffle, chunk)` (one epoch as `(data, indices[K, B], n_valid)` calls) and
+`dispatched(outputs)` (told each call's outputs), `can_fuse_epochs` with `fused_epochs(...)` (several epochs
+per call), `single_batch()` (the data as one batch, for the small-predict fast path), `targets` (the in-memory
+targets, if any) and `needs_targets`.
 
     >>> source = make_source("fit", x_train, y_train, batch_size=64)
     >>> for data, indices, n_valid in source.dispatches(shuffle=True, chunk=source.train_chunk(1, False, 0)):
-    ...     program(data, indices, n_valid)
+    ...     source.dispatched(program(data, indices, n_valid))
 """
 import math
 import warnings
@@ -26,6 +30,7 @@ import numpy as np
 
 from kerasj import config
 from kerasj.trainer import data as data_utils
+from kerasj.trainer import prefetch, streaming
 
 
 def _struct(tree):
@@ -52,17 +57,8 @@ class ArraySource:
             lambda a: data_utils.to_device(a, "y", split=split), y)
         self.sample_weight = (None if sample_weight is None else jax.tree_util.tree_map(
             lambda a: data_utils.to_device(a, "sample_weight", split=split), sample_weight))
-        sizes = {}
-        for name, tree in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)):
-            for leaf in jax.tree_util.tree_leaves(tree):
-                sizes.setdefault(name, set()).add(int(leaf.shape[0]))
-        all_sizes = set().union(*sizes.values())
-        if len(all_sizes) != 1:
-            detail = ", ".join(f"{k} sizes: {sorted(v)}" for k, v in sizes.items())
-            raise ValueError(f"Data cardinality is ambiguous: x, y and sample_weight must all have the same "
-                             f"number of samples (first dimension). Received {detail}.")
         # With several processes these count global rows: `batch_size` rows from each process per batch.
-        self.num_samples = all_sizes.pop()
+        self.num_samples = data_utils.check_cardinality(self.x, self.y, self.sample_weight)
         self.batch_size = int(batch_size) * self.processes
         self.steps = steps
         self.can_fuse_epochs = steps is None
@@ -115,14 +111,12 @@ class ArraySource:
         """One epoch as compiled calls: yields `(data, indices[K, B], n_valid)`."""
         chunks, rest = self._plan(shuffle, chunk)
         plan = chunks + ([(rest, 1)] if rest is not None else [])
-        data, taken = self.batch(), 0
-        for indices, n_valid in plan:
-            if self.steps is not None:
-                if taken >= self.steps:
-                    break
-                n_valid = min(n_valid, self.steps - taken)
-            taken += n_valid
+        data = self.batch()
+        for indices, n_valid in data_utils.limit_steps(plan, self.steps):
             yield data, indices, n_valid
+
+    def dispatched(self, outputs):
+        """Told the outputs of each compiled call (a streaming source waits on them); nothing to do here."""
 
     def fused_epochs(self, first, last, shuffle):
         """Several epochs per compiled call: yields `(start, count, data, full[E, S, B], rest[E, r] or None)`
@@ -230,7 +224,14 @@ class IterableSource:
     def dispatches(self, shuffle, chunk):
         """One epoch as compiled calls of up to `chunk` same-shaped batches stacked on the host (a batch of a
         new shape starts a new call): yields `(data, indices[K, B], n_valid)`. `shuffle` is the iterable's
-        business."""
+        business. The calls are prepared two ahead in a background thread (`kerasj.trainer.prefetch`), so
+        the next batch is read and on its way to the device while the current step runs; under a
+        distribution (a per-thread setting) they are prepared in the calling thread."""
+        if data_utils.batch_placement() is not None:
+            return self._chunks(chunk)
+        return prefetch.prefetch(self._chunks(chunk), size=2)
+
+    def _chunks(self, chunk):
         pending, signature = [], None
         for batch in self.epoch():
             sig = data_utils.batch_signature(batch)
@@ -244,6 +245,9 @@ class IterableSource:
                 pending = []
         if pending:
             yield _stacked(pending)
+
+    def dispatched(self, outputs):
+        """Told the outputs of each compiled call; nothing to do for host batches."""
 
     def fused_epochs(self, first, last, shuffle):
         raise NotImplementedError("IterableSource: epochs of host batches cannot be fused into one call.")
@@ -285,8 +289,11 @@ def make_source(where, x, y=None, sample_weight=None, batch_size=None, steps=Non
             raise TypeError(f"{where}: when x is an array, y and sample_weight must be arrays too.")
         if class_weight is not None:
             sample_weight = data_utils.class_weight_to_sample_weight(y, class_weight, sample_weight)
-        source = ArraySource(x, y, sample_weight, batch_size=32 if batch_size is None else int(batch_size),
-                             steps=steps, strings=strings)
+        batch_size = 32 if batch_size is None else int(batch_size)
+        if streaming.should_stream(x, y, sample_weight, strings):
+            source = streaming.StreamingArraySource(x, y, sample_weight, batch_size=batch_size, steps=steps)
+        else:
+            source = ArraySource(x, y, sample_weight, batch_size=batch_size, steps=steps, strings=strings)
         if source.num_samples == 0:
             raise ValueError(f"{where}: the data is empty (0 samples).")
         return source

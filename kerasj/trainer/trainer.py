@@ -94,14 +94,15 @@ class Trainer:
             auto_scale_loss: when the model's dtype policy is "mixed_float16", wrap the optimizer in a
                 `LossScaleOptimizer` (dynamic loss scaling, so small float16 gradients do not underflow), as Keras.
         """
-        self.optimizer = optimizers.get(optimizer)
+        self.optimizer = given_optimizer = optimizers.get(optimizer)
         if (auto_scale_loss is True and self.dtype_policy.name == "mixed_float16"
                 and isinstance(self.optimizer, optimizers.Optimizer)
                 and not isinstance(self.optimizer, optimizers.LossScaleOptimizer)):
             self.optimizer = optimizers.LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
         compile_config.check_compile_arguments(loss, metrics, weighted_metrics, steps_per_execution, jit_compile,
                                                auto_scale_loss)
-        self._compile_args = dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
+        # The compile config names the optimizer as given (Keras saves it unwrapped too); loading re-wraps it.
+        self._compile_args = dict(optimizer=given_optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
                                   weighted_metrics=weighted_metrics, run_eagerly=run_eagerly,
                                   steps_per_execution=steps_per_execution, jit_compile=jit_compile)
         self.loss = loss
@@ -391,6 +392,7 @@ class Trainer:
             for data, indices, n_valid in train.dispatches(shuffle, chunk):
                 callbacks.on_train_batch_begin(step)
                 step_logs = program(data, indices, n_valid, reset=step == 0, stop_on_nonfinite_loss=guard)
+                train.dispatched(step_logs)
                 step += program.steps_run
                 callbacks.on_train_batch_end(step - 1, step_logs)
                 if self.stop_training:
@@ -444,6 +446,7 @@ class Trainer:
         for data, indices, n_valid in source.dispatches(False, source.inference_chunk(self.steps_per_execution)):
             callbacks.on_test_batch_begin(step)
             logs = program(data, indices, n_valid, reset=step == 0)
+            source.dispatched(logs)
             step += n_valid
             callbacks.on_test_batch_end(step - 1, logs)
         logs = _to_python(logs)
@@ -471,6 +474,10 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for all samples in `x`, as numpy arrays (batched, in inference mode)."""
         from kerasj.callbacks import CallbackList  # callbacks sit above the trainer (they use saving)
+        if verbose == 0 and callbacks is None and steps is None and type(self).predict_step is Trainer.predict_step:
+            outputs = self._small_predict(x, batch_size)
+            if outputs is not None:
+                return outputs
         source = self._make_source("predict", x, batch_size=batch_size, steps=steps)
         self._prepare(source.first_batch_struct(), training=False)
         verbose = 1 if verbose == "auto" else verbose
@@ -494,6 +501,25 @@ class Trainer:
             lambda *parts: np.concatenate(parts), *pieces)
         callbacks.on_predict_end()
         return result
+
+    def _small_predict(self, x, batch_size):
+        """`predict` of at most one batch of plain arrays (one array, or a dict naming exactly the model's
+        inputs) through `_inference_call`, skipping the data pipeline; None where that does not apply."""
+        if not isinstance(x, (np.ndarray, jax.Array, dict)):
+            return None
+        leaves = jax.tree_util.tree_leaves(x)
+        if not leaves or not all(isinstance(a, (np.ndarray, jax.Array)) and a.ndim for a in leaves):
+            return None
+        rows = {a.shape[0] for a in leaves}
+        if len(rows) != 1 or not 0 < rows.pop() <= (batch_size or 32):
+            return None
+        outputs = self._inference_call(x)
+        return None if outputs is None else jax.tree_util.tree_map(np.asarray, outputs)
+
+    def _inference_call(self, x):
+        """`self(x, training=False)` through a compiled forward where the model has one, else None (graph
+        models answer; see kerasj.models.model)."""
+        return None
 
     # -- single batches --------------------------------------------------------------------------------
     def _one_batch(self, kind, x, y=None, sample_weight=None):
