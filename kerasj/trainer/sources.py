@@ -30,7 +30,8 @@ import numpy as np
 
 from kerasj import config
 from kerasj.trainer import data as data_utils
-from kerasj.trainer import prefetch, streaming
+from kerasj.trainer import streaming
+from kerasj.utils import prefetch
 
 
 def _struct(tree):
@@ -224,7 +225,7 @@ class IterableSource:
     def dispatches(self, shuffle, chunk):
         """One epoch as compiled calls of up to `chunk` same-shaped batches stacked on the host (a batch of a
         new shape starts a new call): yields `(data, indices[K, B], n_valid)`. `shuffle` is the iterable's
-        business. The calls are prepared two ahead in a background thread (`kerasj.trainer.prefetch`), so
+        business. The calls are prepared two ahead in a background thread (`kerasj.utils.prefetch`), so
         the next batch is read and on its way to the device while the current step runs; under a
         distribution (a per-thread setting) they are prepared in the calling thread."""
         if data_utils.batch_placement() is not None:

@@ -14,11 +14,11 @@ every `iter()` is a fresh pass (a new epoch), as with tf.data.
 """
 import itertools
 import math
-import queue
-import threading
 
 import jax
 import numpy as np
+
+from kerasj.utils.prefetch import prefetch
 
 # `prefetch(AUTOTUNE)` reads this many elements ahead (tf.data tunes the depth; two already hide the reading
 # of one batch behind the use of the previous one).
@@ -81,43 +81,6 @@ def _shuffled(elements, buffer_size, rng):
         buffer[slot] = element
     for slot in rng.permutation(len(buffer)):
         yield buffer[slot]
-
-
-def _read_ahead(make_iterator, depth):
-    """The elements of `make_iterator()`, produced by a background thread up to `depth` ahead. The thread
-    stops when the consumer finishes or abandons the iteration; its errors are raised in the consumer."""
-    slots, stop = queue.Queue(maxsize=depth), threading.Event()
-
-    def offer(item):
-        while not stop.is_set():
-            try:
-                slots.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce():
-        try:
-            for element in make_iterator():
-                if not offer(("element", element)):
-                    return
-            offer(("end", None))
-        except BaseException as error:  # handed to the consumer, which raises it
-            offer(("error", error))
-
-    worker = threading.Thread(target=produce, name="kerasj-NativeDataset-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, value = slots.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
 
 
 class NativeDataset:
@@ -274,4 +237,4 @@ class NativeDataset:
         of elements is unchanged (one reader), and an error while reading is raised where the data is used.
         """
         depth = _AUTOTUNE_DEPTH if buffer_size == AUTOTUNE else _check_count(buffer_size, "buffer_size")
-        return NativeDataset(lambda: _read_ahead(lambda: iter(self), depth), self._length)
+        return NativeDataset(lambda: prefetch(iter(self), size=depth), self._length)

@@ -1,5 +1,5 @@
 """Generators, PyDatasets and other iterables feed `fit` through a bounded background prefetch
-(kerasj.trainer.prefetch): same order, same results and compilations as pulling inline, generator errors
+(kerasj.utils.prefetch): same order, same results and compilations as pulling inline, generator errors
 raised in `fit` at the batch where they happen, and the thread stops when the consumer does."""
 import threading
 import time
@@ -10,7 +10,7 @@ import pytest
 
 import kerasj as keras
 from kerasj import layers
-from kerasj.trainer import prefetch
+from kerasj.utils import prefetch
 
 
 class Counting:

@@ -1,4 +1,5 @@
-"""Run an iterator a few items ahead in a background thread (the input pipeline of `IterableSource`).
+"""Run an iterator a few items ahead in a background thread (the input pipeline of the trainer's
+`IterableSource`, and `NativeDataset.prefetch`).
 
 While the training loop dispatches the compiled step on batch k, the thread already pulls batch k+1 from the
 user's generator, PyDataset or tf.data / grain iterator, stacks it and starts its transfer to the device.
