@@ -273,6 +273,9 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
     return dot
 
 
+_SHOWN_AS_IMAGE = ("png", "jpg", "jpeg", "gif", "webp")  # the formats IPython.display.Image takes
+
+
 def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, show_layer_names=False,
                rankdir="TB", expand_nested=False, dpi=200, show_layer_activations=False, show_trainable=False,
                splines="ortho", **kwargs):
@@ -307,10 +310,14 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, 
     extension = os.path.splitext(to_file)[1][1:] or "png"
     with atomic_write(to_file) as tmp:
         dot.write(tmp, format=extension)
-    if extension == "pdf":
-        return None
+    if extension not in _SHOWN_AS_IMAGE and extension != "svg":
+        return None  # pdf, dot, ...: nothing a notebook can show inline
     try:
         from IPython import display
     except ImportError:
         return None
-    return display.Image(filename=to_file)
+    # Keras hands every format but pdf to IPython's Image, which refuses svg (and dot); kerasj shows svg as SVG.
+    if extension == "svg":
+        return display.SVG(filename=to_file)
+    # The format is given: a file named without an extension is a png, which IPython cannot guess.
+    return display.Image(filename=to_file, format="jpeg" if extension == "jpg" else extension)

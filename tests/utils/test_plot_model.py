@@ -237,8 +237,11 @@ def test_png_file_decodes_and_scales_with_dpi(models, tmp_path):
 
 def test_svg_dot_pdf_and_extensionless_outputs(models, tmp_path):
     ours, theirs = models["nested"]
-    for name in ("m.svg", "m.dot", "m.pdf", "m"):
-        kerasj.utils.plot_model(ours, tmp_path / name, show_layer_names=True, expand_nested=True)
+    shown = {name: kerasj.utils.plot_model(ours, tmp_path / name, show_layer_names=True, expand_nested=True)
+             for name in ("m.svg", "m.dot", "m.pdf", "m")}
+    from IPython import display  # installed with the notebooks' kernel (dev extra)
+    assert isinstance(shown["m.svg"], display.SVG) and isinstance(shown["m"], display.Image)
+    assert shown["m.dot"] is None and shown["m.pdf"] is None
     root = ElementTree.parse(tmp_path / "m.svg").getroot()
     texts = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
     assert root.tag == "{http://www.w3.org/2000/svg}svg" and {"x", "pre", "s1", "s2", "post"} <= texts
