@@ -37,7 +37,7 @@ def keras_like(impl, steps, io_ms):
     else:
         import kerasj as keras
         if impl == "kerasj-noprefetch":
-            from kerasj.trainer import prefetch
+            from kerasj.utils import prefetch
             prefetch.prefetch = lambda iterator, size=2: iterator  # the same loop, batches pulled inline
     model = keras.Sequential([keras.Input((DIM,)), keras.layers.Dense(256, activation="relu"),
                               keras.layers.Dense(256, activation="relu"), keras.layers.Dense(CLASSES)])
