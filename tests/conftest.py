@@ -7,8 +7,9 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 # tests/applications takes 19% less CPU. The generated code is slower, which tiny test arrays never notice, and the
 # float results are the same (no fast-math at any level). Set before JAX starts its backend; subprocesses inherit
 # it (those that set XLA_FLAGS themselves replace it); an optimisation level already in XLA_FLAGS is kept.
-if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
+for _flag in ("--xla_backend_optimization_level=0", "--xla_cpu_use_fusion_emitters=false"):
+    if _flag.split("=")[0] not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + _flag).strip()
 
 import numpy as np
 import pytest
