@@ -33,7 +33,8 @@ from kerasj.random import SeedGenerator
 from kerasj.remat import get_current_remat_mode, rematerialized_call
 from kerasj.utils.memory import check_allocation
 from kerasj.variables import (AutocastScope, Variable, _name_stack, autocast_state, bump_structure_version,
-                              current_scope, name_scope, relayout_outputs, standardize_dtype, structure_version)
+                              current_scope, name_scope, relayout_outputs, standardize_dtype, structure_version,
+                              to_device)
 
 _call_local = threading.local()
 
@@ -548,7 +549,10 @@ class Layer(Operation):
                 if not (jnp.issubdtype(dtype, jnp.number) or dtype == np.bool_):
                     raise TypeError(f"Layer '{self.name}' expects numeric input; received an array of dtype "
                                     f"{dtype}.")
-                arr = jnp.asarray(x)
+                if cast_to is not None and isinstance(x, np.ndarray) and jnp.issubdtype(x.dtype, jnp.floating):
+                    # Cast on the host (a device cast compiles per shape), through float32 as jax would.
+                    x = x.astype(np.float32, copy=False).astype(jnp.dtype(cast_to), copy=False)
+                arr = to_device(x)
                 if cast_to is not None and jnp.issubdtype(arr.dtype, jnp.floating) and arr.dtype != cast_to:
                     arr = arr.astype(cast_to)
                 return arr

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from kerasj.variables import Variable, standardize_dtype
+from kerasj.variables import Variable, standardize_dtype, to_device
 
 
 def _value(x):
@@ -25,7 +25,7 @@ def _t(x):
     x = _value(x)
     if isinstance(x, (list, tuple)):
         x = [_value(v) for v in x]
-    return jnp.asarray(x)
+    return to_device(x)
 
 
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):

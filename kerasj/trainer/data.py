@@ -9,12 +9,12 @@ import reprlib
 import warnings
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from kerasj import config
 from kerasj.utils import string_arrays
 from kerasj.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight  # noqa: F401
+from kerasj.variables import to_device as _device_array
 
 
 def _is_nested(x, kinds):
@@ -81,7 +81,7 @@ def process_count():
 def _put(arr, split):
     placement = batch_placement()
     if placement is None:
-        return jnp.asarray(arr)
+        return _device_array(arr)
     if placement.processes > 1:
         arr = placement.gather_processes(arr)  # every process's rows, process after process (see spread_rows)
     return placement.put_batches(arr) if split else placement.put_dataset(arr)
