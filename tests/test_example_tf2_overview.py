@@ -4,7 +4,6 @@ training results from the same seed), the hand-written training loop learns and 
 running it eagerly, and the dataset loaders prepare data as the lesson does."""
 import importlib.util
 import pathlib
-import time
 
 import numpy as np
 import pytest
@@ -32,13 +31,11 @@ def example():
 
 @pytest.fixture(scope="module")
 def quick_run(example):
-    start = time.perf_counter()
-    results = example.main(quick=True, offline=True)
-    return results, time.perf_counter() - start
+    return example.main(quick=True, offline=True), None
 
 
 def test_quick_mode_runs_every_section(quick_run):
-    results, seconds = quick_run
+    results, _ = quick_run
     assert set(results["fit"]) == {(n, s) for n in ("MNIST", "CIFAR-100")
                                    for s in ("Sequential", "Functional", "Subclassing")}
     for params, loss, accuracy in results["fit"].values():
@@ -46,9 +43,8 @@ def test_quick_mode_runs_every_section(quick_run):
     # The digits (MNIST stand-in) are easy: every style must actually learn them in two short epochs.
     mnist_accuracies = [acc for (net, _), (_, _, acc) in results["fit"].items() if net == "MNIST"]
     assert min(mnist_accuracies) > 0.8, results["fit"]
-    # Timings are not asserted tightly (design rule); this only catches a runaway, e.g. a recompile per step.
-    # Measured about 30 s alone on 2 CPU cores (up to 80 s when the cores are shared).
-    assert seconds < 150, seconds
+    # No wall-clock bound here (design rule: speed is measured, never asserted; one failed at load 16). A
+    # recompile per step is what tests/trainer's compile counts catch.
 
 
 @pytest.mark.parametrize("network", ["MNIST", "CIFAR-100"])
