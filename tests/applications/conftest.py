@@ -7,37 +7,49 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def _keras_draws_initial_weights_with_numpy(monkeypatch):
+@pytest.fixture(autouse=True, scope="module")
+def _keras_draws_initial_weights_with_numpy():
     """Keras 3 on JAX compiles a sampling program for every new weight shape, so building one of these
     models in Keras took ~30 s of the test (EfficientNetB0: 33 s, 3.5 s with this). Only the forward pass is
     compared, with the same weights copied into both libraries, so Keras's initial weights are drawn with
-    NumPy here (same distributions and arguments) instead."""
+    NumPy here (same distributions and arguments) instead. Module-scoped, so that the modules' shared models
+    (module-scoped fixtures) are built under it too."""
+    from keras.src.backend.common.variables import standardize_dtype
     from keras.src.backend.jax import random as keras_random
+    from keras.src.initializers import constant_initializers
 
     rng = np.random.default_rng(1234)
 
     def as_array(values, dtype):
-        import jax.numpy as jnp
-        return jnp.asarray(values.astype(dtype or "float32"))
+        import jax
+        return jax.device_put(values.astype(dtype or "float32"))  # jnp.asarray would compile per shape
 
+    # Drawn in float32: float64 draws and the cast took ~10% of a model's build.
     def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-        return as_array(rng.normal(mean, stddev, tuple(shape)), dtype)
+        return as_array(mean + stddev * rng.standard_normal(tuple(shape), np.float32), dtype)
 
     def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-        values = rng.normal(0.0, 1.0, tuple(shape))
-        values = np.where(np.abs(values) > 2.0, rng.uniform(-2.0, 2.0, values.shape), values)
+        values = rng.standard_normal(tuple(shape), np.float32)
+        outside = np.abs(values) > 2.0
+        values[outside] = rng.uniform(-2.0, 2.0, int(outside.sum()))
         return as_array(mean + stddev * values, dtype)
 
     def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-        return as_array(rng.uniform(minval, maxval, tuple(shape)), dtype)
+        return as_array(minval + (maxval - minval) * rng.random(tuple(shape), np.float32), dtype)
 
-    for name, fn in (("normal", normal), ("truncated_normal", truncated_normal), ("uniform", uniform)):
-        monkeypatch.setattr(keras_random, name, fn)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name, fn in (("normal", normal), ("truncated_normal", truncated_normal), ("uniform", uniform)):
+            monkeypatch.setattr(keras_random, name, fn)
+        # Keras's zeros / ones initializers call jnp.zeros / jnp.ones, which compile a program per new shape
+        # (DenseNet121: ~60 distinct BatchNormalization sizes, about half of its Keras build).
+        for cls, fill in ((constant_initializers.Zeros, np.zeros), (constant_initializers.Ones, np.ones)):
+            monkeypatch.setattr(cls, "__call__", lambda self, shape, dtype=None, fill=fill: as_array(
+                fill(tuple(shape)), standardize_dtype(dtype)))
+        yield
 
 
-@pytest.fixture(autouse=True)
-def _kerasj_draws_initial_weights_with_numpy(monkeypatch):
+@pytest.fixture(autouse=True, scope="module")
+def _kerasj_draws_initial_weights_with_numpy():
     """The same for kerasj: its initializers compile a sampling program per power-of-two size (ResNet50: ~7 s
     of its build on 2 cores). The weights are overwritten with Keras's before any comparison, and the
     parameter-count tests need only the shapes, so NumPy draws of the same distributions serve."""
@@ -46,17 +58,19 @@ def _kerasj_draws_initial_weights_with_numpy(monkeypatch):
     rng = np.random.default_rng(4321)
 
     def sample(kind, shape, a, b, dtype, seed):
-        import jax.numpy as jnp
+        import jax
         if kind == "uniform":
-            values = rng.uniform(a, b, tuple(shape))
+            values = a + (b - a) * rng.random(tuple(shape), np.float32)
         else:
-            values = rng.normal(0.0, 1.0, tuple(shape))
+            values = rng.standard_normal(tuple(shape), np.float32)
             if kind == "truncated_normal":
-                values = np.clip(values, -2.0, 2.0)
+                np.clip(values, -2.0, 2.0, out=values)
             values = a + b * values
-        return jnp.asarray(values.astype(dtype))
+        return jax.device_put(values.astype(dtype, copy=False))
 
-    monkeypatch.setattr(kerasj.random, "sample_for_initializer", sample)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(kerasj.random, "sample_for_initializer", sample)
+        yield
 
 
 def _perturbed(model, rng):
@@ -126,3 +140,15 @@ def count_params_keras(family, fn, **kwargs):
     """Keras's parameter count of the same model (weights=None)."""
     keras_module = importlib.import_module(f"keras.applications.{family}")
     return getattr(keras_module, fn)(weights=None, **kwargs).count_params()
+
+
+@pytest.fixture
+def shapes_only(monkeypatch):
+    """For tests that only count parameters: kerasj's initial weights are zeros, not random draws (the
+    random draws of the 88M parameters of ConvNeXtBase or NASNetLarge took ~1 s each)."""
+    import jax
+
+    import kerasj.random
+
+    monkeypatch.setattr(kerasj.random, "sample_for_initializer",
+                        lambda kind, shape, a, b, dtype, seed: jax.device_put(np.zeros(tuple(shape), dtype)))

@@ -12,6 +12,6 @@ def test_densenet121_no_top_parity(parity):
 
 
 @pytest.mark.parametrize("fn,millions", [(densenet.DenseNet169, 14.3), (densenet.DenseNet201, 20.2)])
-def test_published_parameter_counts(fn, millions):
+def test_published_parameter_counts(shapes_only, fn, millions):
     # keras.io/api/applications: 14.3M and 20.2M parameters (include_top=True, 224x224).
     assert round(fn(weights=None).count_params() / 1e6, 1) == millions

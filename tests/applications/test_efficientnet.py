@@ -21,7 +21,7 @@ def test_signatures_match_keras():
 
 
 @pytest.mark.parametrize("fn,millions", [(efficientnet.EfficientNetB3, 12.3), (efficientnet.EfficientNetB7, 66.7)])
-def test_published_parameter_counts(fn, millions):
+def test_published_parameter_counts(shapes_only, fn, millions):
     # keras.io/api/applications: B3 12.3M, B7 66.7M parameters (include_top=True, default size).
     assert round(fn(weights=None, input_shape=(32, 32, 3)).count_params() / 1e6, 1) == millions
 

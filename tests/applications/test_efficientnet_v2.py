@@ -18,6 +18,6 @@ def test_s_no_top_parity(parity):
 
 @pytest.mark.parametrize("fn,millions", [(efficientnet_v2.EfficientNetV2B3, 14.5),
                                          (efficientnet_v2.EfficientNetV2M, 54.4)])
-def test_published_parameter_counts(fn, millions):
+def test_published_parameter_counts(shapes_only, fn, millions):
     # keras.io/api/applications: V2B3 14.5M, V2M 54.4M parameters (include_top=True).
     assert round(fn(weights=None, input_shape=(32, 32, 3)).count_params() / 1e6, 1) == millions

@@ -46,7 +46,7 @@ def test_resnet50_module_alias():
 
 # v1 and v2 share the stage depths of each size: one of each builder covers both depth configurations.
 @pytest.mark.parametrize("fn,millions", [(resnet.ResNet101, 44.7), (resnet_v2.ResNet152V2, 60.4)])
-def test_published_parameter_counts(fn, millions):
+def test_published_parameter_counts(shapes_only, fn, millions):
     # The sizes keras.io/api/applications publishes for include_top=True at 224x224.
     assert round(fn(weights=None).count_params() / 1e6, 1) == millions
 
