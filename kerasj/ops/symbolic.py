@@ -19,6 +19,7 @@ _tensor_ids = itertools.count(1)
 # Two stand-in sizes for unknown (None) dimensions: output dimensions that differ between the two
 # abstract evaluations depend on an unknown input dimension and are reported as None.
 _PROBE_SIZES = (7, 13)
+_SYMBOLIC = None
 
 
 class KerasTensor:
@@ -92,8 +93,9 @@ def _probe_structs(tree, size):
 def compute_output_spec(fn, args, kwargs):
     """Shapes and dtypes of `fn(*args, **kwargs)` for symbolic inputs, as nested KerasTensors.
 
-    `fn` is evaluated abstractly (jax.eval_shape) twice with different stand-ins for unknown sizes. Any
-    Variable assignment it makes goes into a throwaway StateScope, so abstract evaluation changes no state.
+    `fn` is evaluated abstractly (jax.eval_shape) once with a symbolic size for unknown dimensions, or, where
+    it needs concrete sizes, twice with different stand-ins. Any Variable assignment it makes goes into a
+    throwaway StateScope, so abstract evaluation changes no state.
     """
     treedef, leaves, sym_positions = split_leaves((args, kwargs), lambda leaf: isinstance(leaf, KerasTensor))
 
@@ -101,17 +103,40 @@ def compute_output_spec(fn, args, kwargs):
         a, k = fill_leaves(treedef, leaves, sym_positions, sym_values)
         return fn(*a, **k)
 
+    unknown = any(None in leaves[i].shape for i in sym_positions)
+    if unknown:
+        # One trace with a symbolic size for the unknown dimensions: an output dimension that comes out
+        # symbolic is unknown. Code that needs a concrete size (NumPy on shapes, int(), range) raises on a
+        # symbolic one; it falls back to the two probe sizes below (a failed trace changes no Variable).
+        try:
+            result = abstract_eval(run, *[_probe_structs(leaves[i], _symbolic_size()) for i in sym_positions])
+        except Exception:  # noqa: BLE001 - any failure means "needs concrete sizes"; the probes decide
+            result = None
+        if result is not None:
+            return jax.tree_util.tree_map(
+                lambda a: _tensor(tuple(d if isinstance(d, int) else None for d in a.shape), a.dtype), result)
     results = []
     for size in _PROBE_SIZES:
         structs = [_probe_structs(leaves[i], size) for i in sym_positions]
         results.append(abstract_eval(run, *structs))
-        if not any(None in leaves[i].shape for i in sym_positions):
+        if not unknown:
             break
     first = results[0]
     other = results[-1]
 
     def to_tensor(a, b):
-        shape = tuple(None if da != db else da for da, db in zip(a.shape, b.shape))
-        return KerasTensor(shape, a.dtype.name if hasattr(a.dtype, "name") else a.dtype)
+        return _tensor(tuple(None if da != db else da for da, db in zip(a.shape, b.shape)), a.dtype)
 
     return jax.tree_util.tree_map(to_tensor, first, other)
+
+
+def _tensor(shape, dtype):
+    return KerasTensor(shape, dtype.name if hasattr(dtype, "name") else dtype)
+
+
+def _symbolic_size():
+    """One symbolic dimension ("b", at least 1) standing for every unknown size, as each probe size does."""
+    global _SYMBOLIC
+    if _SYMBOLIC is None:
+        _SYMBOLIC = jax.export.symbolic_shape("b")[0]
+    return _SYMBOLIC
