@@ -1,6 +1,9 @@
 """Shared test setup. Keras 3 is the oracle for parity tests and must use the JAX backend."""
 import os
 
+import numpy as np
+import pytest
+
 os.environ.setdefault("KERAS_BACKEND", "jax")
 # XLA:CPU's compile time dominates the suite (tiny arrays, thousands of programs): at LLVM optimisation level 0
 # an application model's predict compiles in about half the CPU time (DenseNet121: 13 s -> 7 s) and
@@ -10,9 +13,6 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 for _flag in ("--xla_backend_optimization_level=0", "--xla_cpu_use_fusion_emitters=false"):
     if _flag.split("=")[0] not in os.environ.get("XLA_FLAGS", ""):
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + _flag).strip()
-
-import numpy as np
-import pytest
 
 
 @pytest.fixture

@@ -824,7 +824,9 @@ class Layer(Operation):
 
 
 def _shape_of(x):
-    return tuple(x.shape) if hasattr(x, "shape") else tuple(np.shape(x))
+    # A symbolic size (a layer built inside compute_output_spec's shape trace) is an unknown one.
+    shape = tuple(x.shape) if hasattr(x, "shape") else tuple(np.shape(x))
+    return tuple(d if d is None or isinstance(d, (int, np.integer)) else None for d in shape)
 
 
 def is_shape(value):
