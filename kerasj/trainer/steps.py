@@ -67,6 +67,10 @@ class _DeferInterrupt:
         return False
 
 
+def _zeros(spec):
+    return jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), spec)
+
+
 def _donated():
     return (0,) if jax.default_backend() != "cpu" else ()  # CPU ignores donation and warns about it
 
@@ -121,8 +125,8 @@ class StepProgram:
         fresh = tuple(pure(self.reset_fn, self.state_vars)(state)[0])
         return tuple(jnp.where(reset, f, s) if f is not s else s for f, s in zip(fresh, state))
 
-    def _one_step(self, data):
-        return lambda state, rows: _run_stateful(self.state_vars, state, self.step_fn, _gather(data, rows))
+    def _one_step(self, state, rows, data):
+        return _run_stateful(self.state_vars, state, self.step_fn, _gather(data, rows))
 
     def _epochs_program(self, state, data, full_indices, rest_indices, count):
         """Whole epochs in one call: `full_indices[E, S, B]` (and `rest_indices[E, r]` for a final partial
@@ -130,28 +134,30 @@ class StepProgram:
         fits with different epoch counts share one program. Returns the new state and each epoch's final logs
         stacked along E (entries past `count` are zeros)."""
         self.trace_count += 1
-        one_step = self._one_step(data)
 
-        def epoch(state, idx):
+        def epoch(state, idx, data):
             full, rest = idx
             state = self._reset(state, True)
             logs = None
             if full.shape[0]:
-                state, outs = jax.lax.scan(one_step, state, full)
+                state, outs = jax.lax.scan(lambda s, rows: self._one_step(s, rows, data), state, full)
                 logs = jax.tree_util.tree_map(lambda o: o[-1], outs)
             if rest is not None:
-                state, logs = one_step(state, rest)
+                state, logs = self._one_step(state, rest, data)
             return state, logs
 
+        # An inner jit traces the epoch (the step once per batch shape) once: eval_shape, which learns the
+        # logs' shapes, and lax.cond below reuse that trace instead of running the model's Python again.
+        epoch = jax.jit(epoch)
         first = jax.tree_util.tree_map(lambda a: a[0], (full_indices, rest_indices))
-        logs_spec = jax.eval_shape(epoch, state, first)[1]
+        logs_spec = jax.eval_shape(epoch, state, first, data)[1]
 
-        def skip(state, idx):
-            return state, jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), logs_spec)
+        def skip(state, idx, data):
+            return state, _zeros(logs_spec)
 
         def maybe_epoch(state, xs):
             e, idx = xs
-            return jax.lax.cond(e < count, epoch, skip, state, idx)
+            return jax.lax.cond(e < count, epoch, skip, state, idx, data)
 
         epochs = jnp.arange(full_indices.shape[0])
         state, logs = jax.lax.scan(maybe_epoch, state, (epochs, (full_indices, rest_indices)))
@@ -207,22 +213,25 @@ class StepProgram:
         with `stack_outputs`) and the number of steps run."""
         self.trace_count += 1
         state = self._reset(state, reset)
-        one_step = self._one_step(data)
-        out_shape = (jax.eval_shape(lambda s, r: one_step(s, r)[1], state, indices[0])
-                     if padded or guard else None)
+        one_step, out_shape = self._one_step, None
+        if padded or guard:
+            # Traced once (see `_epochs_program`): eval_shape and lax.cond share the inner jit's trace. A fresh
+            # function, so that trace is never one cached from another program's (a bound method compares equal).
+            one_step = jax.jit(lambda state, rows, data: self._one_step(state, rows, data))
+            out_shape = jax.eval_shape(one_step, state, indices[0], data)[1]
         watch = guard and isinstance(out_shape, dict) and "loss" in out_shape
 
-        def skip(s):
-            return s, jax.tree_util.tree_map(lambda o: jnp.zeros(o.shape, o.dtype), out_shape)
+        def skip(s, rows, data):
+            return s, _zeros(out_shape)
 
         def body(carry, step):
             state, stopped = carry
             i, rows = step
             if not (padded or watch):
-                new_state, out = one_step(state, rows)
+                new_state, out = one_step(state, rows, data)
                 return (new_state, stopped), (out, jnp.bool_(True))
             run = (i < n_valid) & ~stopped
-            new_state, out = jax.lax.cond(run, lambda s: one_step(s, rows), skip, state)
+            new_state, out = jax.lax.cond(run, one_step, skip, state, rows, data)
             if watch:
                 bad = run & ~jnp.all(jnp.isfinite(out["loss"]))
                 new_state = tuple(jnp.where(bad, old, new) if revert else new
