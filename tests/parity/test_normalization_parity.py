@@ -235,17 +235,18 @@ def test_normalization_zero_variance_and_integer_inputs_match_keras():
 # -- training with fit ---------------------------------------------------------------------------------
 
 def bn_model(lib):
-    """A trainable BatchNormalization early, a frozen one (trainable=False) late."""
+    """A trainable BatchNormalization early, a frozen one (trainable=False) late. Kernels start at zero (every
+    weight is then replaced by random_weights): a random initializer compiles a program per kernel shape."""
     model = lib.Sequential([
         lib.Input((3, 4)),
-        lib.layers.Dense(6),
+        lib.layers.Dense(6, kernel_initializer="zeros"),
         lib.layers.BatchNormalization(momentum=0.8),
         lib.layers.LayerNormalization(),
         lib.layers.GroupNormalization(groups=2),
         lib.layers.Flatten(),
-        lib.layers.Dense(5, activation="relu"),
+        lib.layers.Dense(5, activation="relu", kernel_initializer="zeros"),
         lib.layers.BatchNormalization(momentum=0.9),
-        lib.layers.Dense(3, activation="softmax"),
+        lib.layers.Dense(3, activation="softmax", kernel_initializer="zeros"),
     ])
     model.layers[-2].trainable = False
     return model
