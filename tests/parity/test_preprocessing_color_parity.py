@@ -71,8 +71,8 @@ def test_signature_and_config_keys_match_keras(name):
     defaults = {"RandomColorJitter": {"brightness_factor": 0.2}, "AugMix": {"factor": 0.4}, "RandAugment": {},
                 "ContrastLimitedAdaptiveHistogramEqualization": {"tile_grid_size": (2, 2)}}
     kwargs = dict(defaults[name] if name in defaults else next(kw for n, kw in LAYERS if n == name))
-    assert set(ours(**kwargs).get_config()) == set(theirs(**kwargs).get_config())
-    k_config, j_config = theirs(**kwargs).get_config(), ours(**kwargs).get_config()
+    k_config, j_config = theirs(**kwargs).get_config(), ours(**kwargs).get_config()  # one layer each
+    assert set(j_config) == set(k_config)
     for key in k_config:
         if key not in ("name", "dtype"):
             assert j_config[key] == k_config[key] or list(j_config[key]) == list(k_config[key]), key
@@ -162,7 +162,7 @@ def test_brightness_on_uint8_keeps_the_dtype_like_keras():
 
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 def test_color_ops_match_keras(data_format):
-    x = RNG.uniform(size=(2, 5, 6, 3)).astype("float32")
+    x = RNG.uniform(size=IMAGES.shape).astype("float32")  # the layers' image shape: their eager ops are reused
     x[0, 0, 0], x[0, 0, 1], x[0, 0, 2] = [0.5, 0.5, 0.5], [0.2, 0.7, 0.7], [0.0, 0.0, 0.0]
     if data_format == "channels_first":
         x = np.ascontiguousarray(np.transpose(x, (0, 3, 1, 2)))
