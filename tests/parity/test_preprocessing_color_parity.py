@@ -162,7 +162,7 @@ def test_brightness_on_uint8_keeps_the_dtype_like_keras():
 
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 def test_color_ops_match_keras(data_format):
-    x = RNG.uniform(size=IMAGES.shape).astype("float32")  # the layers' image shape: their eager ops are reused
+    x = RNG.uniform(size=(2, 5, 6, 3)).astype("float32")
     x[0, 0, 0], x[0, 0, 1], x[0, 0, 2] = [0.5, 0.5, 0.5], [0.2, 0.7, 0.7], [0.0, 0.0, 0.0]
     if data_format == "channels_first":
         x = np.ascontiguousarray(np.transpose(x, (0, 3, 1, 2)))
